@@ -34,11 +34,25 @@ namespace RedisRecovery.PowerShell.Tests
             Assert.Contains("System.Memory.dll", desktop);
             Assert.Contains("System.Text.Json.dll", desktop);
         }
+
+        [Fact]
+        public void Build_CopiesEveryModuleAssetIntoTheLayout()
+        {
+            var assets = Path.Combine(LaidOutModule.RepositoryRoot, "module");
+            var missing = Directory.GetFiles(assets, "*", SearchOption.AllDirectories)
+                .Select(path => Path.GetRelativePath(assets, path))
+                .Where(relative => !File.Exists(Path.Combine(LaidOutModule.Directory, relative)))
+                .ToList();
+            Assert.Empty(missing);
+            Assert.True(File.Exists(Path.Combine(LaidOutModule.Directory, "en-US", "about_RedisRecovery.help.txt")));
+        }
     }
 
     internal static class LaidOutModule
     {
-        public static string Directory { get; } = Path.Combine(FindRepositoryRoot(), "out", "RedisRecovery");
+        public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+        public static string Directory { get; } = Path.Combine(RepositoryRoot, "out", "RedisRecovery");
 
         private static string FindRepositoryRoot()
         {

@@ -1,0 +1,203 @@
+using System.Collections.Generic;
+using System.Linq;
+using RedisRecovery.PowerShell.Tests.Contract;
+using RedisRecovery.PowerShell.Tests.Samples;
+
+namespace RedisRecovery.PowerShell.Tests
+{
+    /// <summary>
+    /// The contract checker against the sample cmdlets in Samples/: each broken rule is reported, and a cmdlet that
+    /// keeps the rules passes them all, so a green contract run means something.
+    /// </summary>
+    public sealed class CheckerTests
+    {
+        [Fact]
+        public void Discovery_FindsEveryCmdletClassPublicOrNot_AndReadsItsDeclaration()
+        {
+            Assert.Contains(SampleCmdlets.All, c => c.Name == "Get-SampleHidden");
+            var get = SampleCmdlets.Named(nameof(GetSampleWidgetCommand));
+            Assert.Equal("Get-SampleWidget", get.Name);
+            Assert.Equal(GetSampleWidgetCommand.ByName, get.DefaultParameterSetName);
+            Assert.Equal(new[] { "RedisRecovery.PowerShell.Tests.Samples.SampleWidget" }, get.OutputTypes.Select(t => t.FullName));
+            var path = get.Parameters.Single(p => p.Name == "Path");
+            Assert.Equal(new[] { "PSPath", "FullName" }, path.Aliases);
+            var entry = Assert.Single(path.Sets);
+            Assert.Equal(new ParameterSetEntry(GetSampleWidgetCommand.ByPath, true, 0, false, true), entry);
+            var remove = SampleCmdlets.Named(nameof(RemoveSampleWidgetCommand));
+            Assert.True(remove.SupportsShouldProcess);
+            Assert.Equal(CmdletMetadata.ConfirmImpactHigh, remove.ConfirmImpact);
+        }
+
+        [Fact]
+        public void ApprovedVerbs_AreReadFromThePowerShellReferenceAssembly()
+        {
+            var verbs = SampleCmdlets.Inspection.ApprovedVerbs;
+            Assert.Superset(new HashSet<string> { "Get", "Test", "Backup", "Restore", "Repair", "Remove", "Copy", "Use" }, verbs.ToHashSet());
+            Assert.DoesNotContain("Frobnicate", verbs);
+            Assert.True(verbs.Count > 90, $"only {verbs.Count} verbs read");
+        }
+
+        [Theory]
+        [InlineData(nameof(GetSampleWidgetCommand))]
+        [InlineData(nameof(RemoveSampleWidgetCommand))]
+        [InlineData(nameof(TestSampleWidgetCommand))]
+        public void CmdletThatKeepsTheRules_HasNoViolation(string sample)
+        {
+            Assert.Empty(SampleCmdlets.Checker.CheckAll(SampleCmdlets.Named(sample)));
+        }
+
+        [Theory]
+        [InlineData(nameof(FrobnicateSampleWidgetCommand), CmdletRule.ApprovedVerb, "'Frobnicate' is not an approved verb")]
+        [InlineData(nameof(FrobnicateSampleWidgetCommand), CmdletRule.OutputType, "has no [OutputType]")]
+        [InlineData(nameof(GetSampleInternalOutputCommand), CmdletRule.OutputType, "GetSampleInternalOutputCommand+InternalResult is not public")]
+        [InlineData(nameof(GetSampleInternalOutputCommand), CmdletRule.OutputType, "[OutputType(\"RedisRecovery.Unknown\")] names a type by string")]
+        [InlineData(nameof(SetSampleWidgetCommand), CmdletRule.ShouldProcess, "verb 'Set' changes state but the cmdlet does not declare SupportsShouldProcess")]
+        [InlineData(nameof(ClearSampleWidgetCommand), CmdletRule.ConfirmImpact, "verb 'Clear' destroys or overwrites data but ConfirmImpact is not High")]
+        [InlineData(nameof(GetSampleParameterSetMistakesCommand), CmdletRule.ParameterSets, "has parameter sets A, B but no DefaultParameterSetName")]
+        [InlineData(nameof(GetSampleParameterSetMistakesCommand), CmdletRule.ParameterSets, "-First and -Second share position 0 in set A")]
+        [InlineData(nameof(GetSampleParameterSetMistakesCommand), CmdletRule.ParameterSets, "-First and -Second all take System.String from the pipeline in set A")]
+        [InlineData(nameof(GetSampleUnknownDefaultSetCommand), CmdletRule.ParameterSets, "DefaultParameterSetName 'Missing' is none of its parameter sets (A, B)")]
+        [InlineData(nameof(GetSampleAllSetsClashCommand), CmdletRule.ParameterSets, "-Everywhere and -OnlyB share position 0 in set B")]
+        [InlineData(nameof(ConnectSampleServerCommand), CmdletRule.SecretParameters, "-Password is a String; secrets must be PSCredential or SecureString")]
+        [InlineData(nameof(ConnectSampleServerCommand), CmdletRule.SecretParameters, "-SecretKey is a String[]; secrets must be PSCredential or SecureString")]
+        [InlineData(nameof(ConnectSampleServerCommand), CmdletRule.ParameterNames, "-Endpoint uses the name 'ea' of a common parameter")]
+        [InlineData(nameof(ConnectSampleServerCommand), CmdletRule.ParameterNames, "the name 'Endpoint' is claimed more than once (by -Endpoint, -Address)")]
+        [InlineData(nameof(GetSampleNotDerivedCommand), CmdletRule.BaseClass, "does not derive from RedisRecovery.PowerShell.Tests.Samples.SampleModuleCmdlet")]
+        [InlineData(nameof(GetSampleHiddenCommand), CmdletRule.PublicClass, "is not a public top-level class")]
+        public void CmdletThatBreaksARule_IsReported(string sample, CmdletRule rule, string expected)
+        {
+            var violations = SampleCmdlets.Checker.Check(SampleCmdlets.Named(sample), rule).Select(v => v.Detail).ToList();
+            Assert.Contains(violations, detail => detail.Contains(expected));
+        }
+
+        [Theory]
+        [InlineData(nameof(GetSampleAllSetsClashCommand), CmdletRule.ParameterSets)]
+        [InlineData(nameof(GetSampleWidgetCommand), CmdletRule.ParameterSets)]
+        [InlineData(nameof(ConnectSampleServerCommand), CmdletRule.ShouldProcess)]
+        public void RuleReportsOnlyRealProblems(string sample, CmdletRule rule)
+        {
+            // Positions 0 and 1 in set A, the same position in different sets, a read-only verb: all fine.
+            var violations = SampleCmdlets.Checker.Check(SampleCmdlets.Named(sample), rule).Select(v => v.Detail);
+            Assert.DoesNotContain(violations, detail => detail.Contains("in set A") || detail.Contains("ByName") || detail.Contains("Connect"));
+        }
+
+        [Fact]
+        public void SecretRule_AcceptsCredentialTypesIdsAndSwitches()
+        {
+            var details = SampleCmdlets.Checker.Check(SampleCmdlets.Named(nameof(ConnectSampleServerCommand)), CmdletRule.SecretParameters)
+                .Select(v => v.Detail).ToList();
+            Assert.Equal(2, details.Count);
+            Assert.DoesNotContain(details, d => d.Contains("KmsKeyId"));
+        }
+
+        [Theory]
+        [InlineData("[System.IO.FileInfo]", nameof(GetSampleWidgetCommand))]
+        [InlineData("[System.String]", nameof(GetSampleWidgetCommand))]
+        [InlineData("RedisRecovery.PowerShell.Tests.Samples.SampleWidget", nameof(RemoveSampleWidgetCommand))]
+        [InlineData("RedisRecovery.PowerShell.Tests.Samples.SampleWidget", nameof(TestSampleWidgetCommand))]
+        public void PipelineBinding_AcceptsObjectsThatBindASet(string produced, string consumer)
+        {
+            Assert.Empty(PipelineBinding.Problems(SampleType(produced), SampleCmdlets.Named(consumer)));
+        }
+
+        [Theory]
+        [InlineData("RedisRecovery.PowerShell.Tests.Samples.SampleGadget", nameof(TestSampleWidgetCommand),
+            "SampleGadget.File is a SampleWidget, which does not convert to -File (FileInfo)")]
+        [InlineData("RedisRecovery.PowerShell.Tests.Samples.SampleGadget", nameof(TestSampleWidgetCommand),
+            "binds no parameter set of Test-SampleWidget: its parameters: nothing takes it")]
+        [InlineData("[System.String]", nameof(TestSampleWidgetCommand),
+            "System.String binds no parameter set of Test-SampleWidget")]
+        [InlineData("RedisRecovery.PowerShell.Tests.Samples.SampleGadget", nameof(RemoveSampleWidgetCommand),
+            "set ByName: nothing takes it; set ByObject: nothing takes it")]
+        public void PipelineBinding_ReportsObjectsThatBindNoSet(string produced, string consumer, string expected)
+        {
+            var problems = PipelineBinding.Problems(SampleType(produced), SampleCmdlets.Named(consumer));
+            Assert.Contains(problems, p => p.Contains(expected));
+        }
+
+        [Fact]
+        public void PipelineBinding_NamesTheMandatoryParameterNoPropertyFeeds()
+        {
+            // SizeBytes binds -Size, but the only set also needs -File.
+            var problems = PipelineBinding.Problems(
+                SampleType("RedisRecovery.PowerShell.Tests.Samples.SampleMeasurement"), SampleCmdlets.Named(nameof(TestSampleWidgetCommand)));
+            Assert.Contains(problems, p => p.EndsWith("its parameters: no value for mandatory -File (property File)"));
+        }
+
+        [Fact]
+        public void ManifestParser_ReadsListsInEitherSyntax_AndIgnoresComments()
+        {
+            var manifest = ModuleManifest.Parse("""
+                @{
+                    # CmdletsToExport = @('Commented-Out')
+                    CmdletsToExport = @(
+                        'Get-RedisBackup'   # the catalog
+                        "Test-RdbFile",
+                        'Test-It''s'
+                    )
+                    <# FunctionsToExport = '*' #>
+                    FunctionsToExport = @()
+                    FormatsToProcess = 'A.format.ps1xml', 'B.format.ps1xml'
+                }
+                """);
+            Assert.Equal(new[] { "Get-RedisBackup", "Test-RdbFile", "Test-It's" }, manifest.StringList("CmdletsToExport"));
+            Assert.Empty(manifest.StringList("FunctionsToExport")!);
+            Assert.Equal(new[] { "A.format.ps1xml", "B.format.ps1xml" }, manifest.StringList("FormatsToProcess"));
+            Assert.Null(manifest.StringList("TypesToProcess"));
+        }
+
+        [Fact]
+        public void HelpPage_CountsPowerShellBlocksUnderExamplesOnly()
+        {
+            var page = """
+                # Test-RdbFile
+                ## SYNOPSIS
+                ```powershell
+                Test-RdbFile -Path x
+                ```
+                ## EXAMPLES
+                ### Example 1: one file
+                ```powershell
+                # a comment, not a heading
+                Test-RdbFile -Path ./dump.rdb
+                ```
+                ### Example 2: many files
+                ```powershell
+                Get-ChildItem *.rdb | Test-RdbFile
+                ```
+                ```text
+                output
+                ```
+                ## PARAMETERS
+                ```powershell
+                not an example
+                ```
+                """;
+            Assert.Equal(2, ModuleAssets.ExampleCount(page));
+            Assert.Equal(0, ModuleAssets.ExampleCount("# Get-Thing\n```powershell\nGet-Thing\n```\n"));
+        }
+
+        [Fact]
+        public void HelpPage_ReportsParametersItNeverMentions()
+        {
+            var cmdlet = SampleCmdlets.Named(nameof(RemoveSampleWidgetCommand));
+            Assert.Equal(new[] { "InputObject" }, ModuleAssets.UndocumentedParameters("### -Name\nThe name. Not -InputObjects.", cmdlet));
+        }
+
+        [Fact]
+        public void FormatFile_ViewsAreFoundByTypeName()
+        {
+            var names = ModuleAssets.ViewedTypeNames("""
+                <Configuration><ViewDefinitions>
+                  <View><Name>Default</Name><ViewSelectedBy><TypeName> RedisRecovery.RdbBackup </TypeName></ViewSelectedBy><TableControl/></View>
+                </ViewDefinitions></Configuration>
+                """);
+            Assert.Equal(new[] { "RedisRecovery.RdbBackup" }, names);
+        }
+
+        private static System.Type SampleType(string name) =>
+            name.StartsWith('[')
+                ? SampleCmdlets.Inspection.FrameworkType(name.Trim('[', ']'))
+                : SampleCmdlets.Type(name);
+    }
+}

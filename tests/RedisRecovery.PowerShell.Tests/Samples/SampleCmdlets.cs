@@ -1,0 +1,193 @@
+using System.IO;
+using System.Management.Automation;
+using System.Security;
+
+// Sample cmdlet classes for the checker's own tests: one that keeps every rule, and one per broken rule. They are
+// compiled against PowerShellStandard but never executed (the tests read them through MetadataLoadContext), so they
+// carry declarations only. Tests name them with nameof, which does not load the type.
+#pragma warning disable CS8618 // parameters are set by the binder
+namespace RedisRecovery.PowerShell.Tests.Samples
+{
+    /// <summary>Stands in for RedisRecoveryCmdlet.</summary>
+    public abstract class SampleModuleCmdlet : PSCmdlet
+    {
+    }
+
+    public sealed class SampleWidget
+    {
+        public string Name { get; set; }
+
+        public string Path { get; set; }
+
+        public long SizeBytes { get; set; }
+
+        public FileInfo File { get; set; }
+    }
+
+    public sealed class SampleGadget
+    {
+        public string Label { get; set; }
+
+        public SampleWidget File { get; set; }
+    }
+
+    public sealed class SampleMeasurement
+    {
+        public long SizeBytes { get; set; }
+    }
+
+    [Cmdlet(VerbsCommon.Get, "SampleWidget", DefaultParameterSetName = ByName)]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class GetSampleWidgetCommand : SampleModuleCmdlet
+    {
+        public const string ByName = nameof(ByName);
+        public const string ByPath = nameof(ByPath);
+
+        [Parameter(ParameterSetName = ByName, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        public string[] Name { get; set; }
+
+        [Parameter(ParameterSetName = ByPath, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Alias("PSPath", "FullName")]
+        public string[] Path { get; set; }
+
+        [Parameter]
+        public PSCredential Credential { get; set; }
+
+        [Parameter]
+        public SecureString Passphrase { get; set; }
+
+        [Parameter]
+        public string PasswordFile { get; set; }
+
+        [Parameter]
+        public SwitchParameter NoCredential { get; set; }
+    }
+
+    [Cmdlet(VerbsCommon.Remove, "SampleWidget", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ByName)]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class RemoveSampleWidgetCommand : SampleModuleCmdlet
+    {
+        public const string ByName = nameof(ByName);
+        public const string ByObject = nameof(ByObject);
+
+        [Parameter(ParameterSetName = ByName, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        public string Name { get; set; }
+
+        [Parameter(ParameterSetName = ByObject, Mandatory = true, ValueFromPipeline = true)]
+        public SampleWidget InputObject { get; set; }
+    }
+
+    /// <summary>Consumes widgets by property name only: SizeBytes must convert, File must be a FileInfo.</summary>
+    [Cmdlet(VerbsDiagnostic.Test, "SampleWidget")]
+    [OutputType(typeof(bool))]
+    public sealed class TestSampleWidgetCommand : SampleModuleCmdlet
+    {
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        public FileInfo File { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Alias("SizeBytes")]
+        public int Size { get; set; }
+    }
+
+    [Cmdlet("Frobnicate", "SampleWidget")]
+    public sealed class FrobnicateSampleWidgetCommand : SampleModuleCmdlet
+    {
+    }
+
+    [Cmdlet(VerbsCommon.Set, "SampleWidget")]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class SetSampleWidgetCommand : SampleModuleCmdlet
+    {
+    }
+
+    [Cmdlet(VerbsCommon.Clear, "SampleWidget", SupportsShouldProcess = true)]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class ClearSampleWidgetCommand : SampleModuleCmdlet
+    {
+    }
+
+    [Cmdlet(VerbsCommon.Get, "SampleInternalOutput")]
+    [OutputType(typeof(InternalResult), typeof(SampleWidget))]
+    [OutputType("RedisRecovery.Unknown")]
+    public sealed class GetSampleInternalOutputCommand : SampleModuleCmdlet
+    {
+        internal sealed class InternalResult
+        {
+        }
+    }
+
+    [Cmdlet(VerbsCommon.Get, "SampleParameterSetMistakes")]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class GetSampleParameterSetMistakesCommand : SampleModuleCmdlet
+    {
+        [Parameter(ParameterSetName = "A", Position = 0, ValueFromPipeline = true)]
+        public string First { get; set; }
+
+        [Parameter(ParameterSetName = "A", Position = 0, ValueFromPipeline = true)]
+        public string Second { get; set; }
+
+        [Parameter(ParameterSetName = "B")]
+        public string Third { get; set; }
+    }
+
+    [Cmdlet(VerbsCommon.Get, "SampleUnknownDefaultSet", DefaultParameterSetName = "Missing")]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class GetSampleUnknownDefaultSetCommand : SampleModuleCmdlet
+    {
+        [Parameter(ParameterSetName = "A")]
+        public string First { get; set; }
+
+        [Parameter(ParameterSetName = "B")]
+        public string Second { get; set; }
+    }
+
+    /// <summary>Position 0 in the all-sets parameter and in set B: both live in set B.</summary>
+    [Cmdlet(VerbsCommon.Get, "SampleAllSetsClash", DefaultParameterSetName = "A")]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class GetSampleAllSetsClashCommand : SampleModuleCmdlet
+    {
+        [Parameter(Position = 0)]
+        public string Everywhere { get; set; }
+
+        [Parameter(ParameterSetName = "A", Position = 1)]
+        public string OnlyA { get; set; }
+
+        [Parameter(ParameterSetName = "B", Position = 0)]
+        public string OnlyB { get; set; }
+    }
+
+    [Cmdlet(VerbsCommunications.Connect, "SampleServer")]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class ConnectSampleServerCommand : SampleModuleCmdlet
+    {
+        [Parameter]
+        public string Password { get; set; }
+
+        [Parameter]
+        public string[] SecretKey { get; set; }
+
+        [Parameter]
+        public string KmsKeyId { get; set; }
+
+        [Parameter]
+        [Alias("ea")]
+        public string Endpoint { get; set; }
+
+        [Parameter]
+        [Alias("Endpoint")]
+        public string Address { get; set; }
+    }
+
+    [Cmdlet(VerbsCommon.Get, "SampleNotDerived")]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class GetSampleNotDerivedCommand : PSCmdlet
+    {
+    }
+
+    [Cmdlet(VerbsCommon.Get, "SampleHidden")]
+    [OutputType(typeof(SampleWidget))]
+    internal sealed class GetSampleHiddenCommand : SampleModuleCmdlet
+    {
+    }
+}
