@@ -104,11 +104,11 @@ namespace RedisRecovery.PowerShell.Tests
         [InlineData("RedisRecovery.PowerShell.Tests.Samples.SampleGadget", nameof(TestSampleWidgetCommand),
             "SampleGadget.File is a SampleWidget, which does not convert to -File (FileInfo)")]
         [InlineData("RedisRecovery.PowerShell.Tests.Samples.SampleGadget", nameof(TestSampleWidgetCommand),
-            "binds no parameter set of Test-SampleWidget: its parameters: nothing takes it")]
+            "binds no parameter set of Test-SampleWidget: its parameters: no value for mandatory -File (property File)")]
         [InlineData("[System.String]", nameof(TestSampleWidgetCommand),
             "System.String binds no parameter set of Test-SampleWidget")]
         [InlineData("RedisRecovery.PowerShell.Tests.Samples.SampleGadget", nameof(RemoveSampleWidgetCommand),
-            "set ByName: nothing takes it; set ByObject: nothing takes it")]
+            "set ByName: no value for mandatory -Name (property Name); set ByObject: no value for mandatory -InputObject (a SampleWidget by value)")]
         public void PipelineBinding_ReportsObjectsThatBindNoSet(string produced, string consumer, string expected)
         {
             var problems = PipelineBinding.Problems(SampleType(produced), SampleCmdlets.Named(consumer));
@@ -122,6 +122,7 @@ namespace RedisRecovery.PowerShell.Tests
             var problems = PipelineBinding.Problems(
                 SampleType("RedisRecovery.PowerShell.Tests.Samples.SampleMeasurement"), SampleCmdlets.Named(nameof(TestSampleWidgetCommand)));
             Assert.Contains(problems, p => p.EndsWith("its parameters: no value for mandatory -File (property File)"));
+            Assert.Single(problems);
         }
 
         [Fact]

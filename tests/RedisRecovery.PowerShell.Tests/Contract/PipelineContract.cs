@@ -87,12 +87,29 @@ namespace RedisRecovery.PowerShell.Tests.Contract
                     return problems;
                 }
                 var setName = set == CmdletMetadata.AllParameterSets ? "its parameters" : $"set {set}";
-                setProblems.Add(bound.Count == 0
-                    ? $"{setName}: nothing takes it"
-                    : $"{setName}: no value for mandatory {string.Join(", ", unbound.Select(p => $"-{p.Name} (property {string.Join(" or ", p.NamesAndAliases)})"))}");
+                setProblems.Add(
+                    pipelineMembers.Count == 0 ? $"{setName}: no pipeline input"
+                    : unbound.Count > 0 ? $"{setName}: no value for mandatory {string.Join(", ", unbound.Select(p => Expectation(p, pipelineMembers)))}"
+                    : $"{setName}: nothing takes it ({string.Join(", ", pipelineMembers.Select(m => Expectation(m.Parameter, pipelineMembers)))})");
             }
             problems.Add($"{produced.FullName} binds no parameter set of {consumer.Name}: {string.Join("; ", setProblems)}");
             return problems;
+        }
+
+        /// <summary>What a parameter takes from the pipeline, e.g. "-Path (a String[] by value, or property Path or FullName)".</summary>
+        private static string Expectation(CmdletParameter parameter, IEnumerable<(CmdletParameter Parameter, ParameterSetEntry Entry)> members)
+        {
+            var entry = members.First(m => m.Parameter == parameter).Entry;
+            var ways = new List<string>();
+            if (entry.ValueFromPipeline)
+            {
+                ways.Add($"a {parameter.Type.Name} by value");
+            }
+            if (entry.ValueFromPipelineByPropertyName)
+            {
+                ways.Add($"property {string.Join(" or ", parameter.NamesAndAliases)}");
+            }
+            return $"-{parameter.Name} ({string.Join(", or ", ways)})";
         }
 
         private static bool Binds(Type produced, CmdletParameter parameter, ParameterSetEntry entry)
