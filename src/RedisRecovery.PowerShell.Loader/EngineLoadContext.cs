@@ -12,6 +12,7 @@ namespace RedisRecovery.PowerShell.Loader
     public sealed class EngineLoadContext : AssemblyLoadContext
     {
         private const string EngineAssemblyName = "RedisRecovery";
+        private static readonly object s_installLock = new object();
         private static EngineLoadContext? s_instance;
         private readonly string _dependencyDirectory;
 
@@ -20,20 +21,28 @@ namespace RedisRecovery.PowerShell.Loader
             _dependencyDirectory = dependencyDirectory;
         }
 
-        /// <summary>Called once from the module initializer; later imports reuse the same context.</summary>
+        /// <summary>
+        /// Called from the module initializer on every import; the first one creates the context, later imports reuse
+        /// it. Runspaces can import at the same moment (ForEach-Object -Parallel), hence the lock: without it two
+        /// imports could each create a context and hook the default context twice.
+        /// </summary>
         public static void Install(string dependencyDirectory)
         {
-            if (s_instance != null)
+            lock (s_installLock)
             {
-                return;
+                if (s_instance != null)
+                {
+                    return;
+                }
+                var context = new EngineLoadContext(dependencyDirectory);
+                // Only the engine is served to the default context (the cmdlets reference it); everything the engine
+                // needs is then resolved inside this context by Load below.
+                Default.Resolving += (_, name) =>
+                    string.Equals(name.Name, EngineAssemblyName, StringComparison.Ordinal)
+                        ? context.LoadFromAssemblyName(name)
+                        : null;
+                s_instance = context;
             }
-            s_instance = new EngineLoadContext(dependencyDirectory);
-            // Only the engine is served to the default context (the cmdlets reference it); everything the engine
-            // needs is then resolved inside this context by Load below.
-            Default.Resolving += (_, name) =>
-                string.Equals(name.Name, EngineAssemblyName, StringComparison.Ordinal)
-                    ? s_instance.LoadFromAssemblyName(name)
-                    : null;
         }
 
         protected override Assembly? Load(AssemblyName assemblyName)

@@ -9,9 +9,10 @@ namespace RedisRecovery.PowerShell.Tests.Isolation
 {
     /// <summary>
     /// The private load context of PowerShell 7, exercised in a fresh child process (see <see cref="IsolationProbe"/>)
-    /// on a copy of out/RedisRecovery/bin/Core. Into the copy goes one more dependency that the session already holds in
-    /// another version (System.Text.Json: the framework's in the default context, 8.0 beside the engine), the situation
-    /// AWS.Tools or Az create with AWSSDK.Core or System.Text.Json.
+    /// on a copy of out/RedisRecovery/bin/Core, in the situation AWS.Tools or Az create: before our module loads, the
+    /// default context already holds other copies of our dependencies. Every package assembly shipped in bin/Core is
+    /// loaded first from another directory (AWS.Tools' AWSSDK.Core), and the copy gets one more dependency that the
+    /// framework already provides in another version (System.Text.Json 8.0 from bin/Desktop; the framework's is newer).
     /// </summary>
     public sealed class EngineIsolationTests : IClassFixture<EngineIsolationTests.ProbeRun>
     {
@@ -32,7 +33,7 @@ namespace RedisRecovery.PowerShell.Tests.Isolation
             Assert.Equal(EngineContext, Report.Engine.Context);
             Assert.Equal(Path.Combine(_run.BinCore, "RedisRecovery.dll"), Report.Engine.Location);
             Assert.Equal(Report.Engine, Report.EngineAfterSecondInstall);
-            Assert.Contains(Report.Dependencies, d => d.Name == IsolationProbe.SessionAssembly);
+            Assert.Contains(Report.Dependencies, d => d.Name == IsolationProbe.FrameworkAssembly);
             Assert.All(Report.Dependencies, dependency =>
             {
                 Assert.Equal(EngineContext, dependency.Context);
@@ -41,12 +42,17 @@ namespace RedisRecovery.PowerShell.Tests.Isolation
         }
 
         [Fact]
-        public void Dependency_TheSessionAlreadyHolds_LoadsSideBySideInItsOtherVersion()
+        public void Dependencies_TheSessionAlreadyHolds_LoadSideBySideFromBinCore()
         {
-            var ours = Report.Dependencies.Single(d => d.Name == IsolationProbe.SessionAssembly);
-            Assert.Equal("Default", Report.SessionCopy.Context);
-            Assert.NotEqual(Report.SessionCopy.Version, ours.Version);
-            Assert.Equal(EngineContext, ours.Context);
+            Assert.All(Report.SessionCopies, theirs =>
+            {
+                Assert.Equal("Default", theirs.Context);
+                var ours = Report.Dependencies.Single(d => d.Name == theirs.Name);
+                Assert.Equal(EngineContext, ours.Context);
+                Assert.Equal(Path.Combine(_run.BinCore, ours.Name + ".dll"), ours.Location);
+            });
+            var framework = Report.SessionCopies.Single(c => c.Name == IsolationProbe.FrameworkAssembly);
+            Assert.NotEqual(framework.Version, Report.Dependencies.Single(d => d.Name == framework.Name).Version);
         }
 
         [Fact]
@@ -61,29 +67,40 @@ namespace RedisRecovery.PowerShell.Tests.Isolation
         /// <summary>The copied bin/Core and one run of the probe over it, shared by the tests above.</summary>
         public sealed class ProbeRun : IDisposable
         {
+            private readonly string _root = Path.Combine(Path.GetTempPath(), "redisrecovery-isolation-" + Guid.NewGuid().ToString("N"));
+
             public ProbeRun()
             {
                 var shipped = Path.Combine(LaidOutModule.Directory, "bin", "Core");
                 Directory.CreateDirectory(BinCore);
+                Directory.CreateDirectory(OtherModule);
                 foreach (var file in Directory.GetFiles(shipped))
                 {
-                    File.Copy(file, Path.Combine(BinCore, Path.GetFileName(file)));
+                    var name = Path.GetFileName(file);
+                    File.Copy(file, Path.Combine(BinCore, name));
+                    if (!name.StartsWith("RedisRecovery", StringComparison.Ordinal))
+                    {
+                        File.Copy(file, Path.Combine(OtherModule, name));
+                    }
                 }
                 File.Copy(
-                    Path.Combine(LaidOutModule.Directory, "bin", "Desktop", IsolationProbe.SessionAssembly + ".dll"),
-                    Path.Combine(BinCore, IsolationProbe.SessionAssembly + ".dll"));
-                (Report, Log) = Run(BinCore);
+                    Path.Combine(LaidOutModule.Directory, "bin", "Desktop", IsolationProbe.FrameworkAssembly + ".dll"),
+                    Path.Combine(BinCore, IsolationProbe.FrameworkAssembly + ".dll"));
+                (Report, Log) = Run(BinCore, OtherModule);
             }
 
-            public string BinCore { get; } = Path.Combine(Path.GetTempPath(), "redisrecovery-isolation-" + Guid.NewGuid().ToString("N"));
+            public string BinCore => Path.Combine(_root, "bin", "Core");
+
+            /// <summary>Where "another module" loaded its own copies of our package dependencies from.</summary>
+            public string OtherModule => Path.Combine(_root, "OtherModule");
 
             public IsolationReport Report { get; }
 
             public string Log { get; }
 
-            public void Dispose() => Directory.Delete(BinCore, recursive: true);
+            public void Dispose() => Directory.Delete(_root, recursive: true);
 
-            private static (IsolationReport Report, string Log) Run(string binCore)
+            private static (IsolationReport Report, string Log) Run(string binCore, string otherModule)
             {
                 var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
                 {
@@ -91,7 +108,7 @@ namespace RedisRecovery.PowerShell.Tests.Isolation
                     RedirectStandardError = true,
                     UseShellExecute = false,
                 };
-                foreach (var argument in new[] { "exec", typeof(IsolationProbe).Assembly.Location, IsolationProbe.Verb, binCore })
+                foreach (var argument in new[] { "exec", typeof(IsolationProbe).Assembly.Location, IsolationProbe.Verb, binCore, otherModule })
                 {
                     start.ArgumentList.Add(argument);
                 }

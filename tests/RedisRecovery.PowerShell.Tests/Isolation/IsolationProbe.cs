@@ -15,7 +15,7 @@ namespace RedisRecovery.PowerShell.Tests.Isolation
 
     /// <summary>What a fresh process saw after installing the engine load context the way the module initializer does.</summary>
     public sealed record IsolationReport(
-        LoadedAssembly SessionCopy, LoadedAssembly Engine, LoadedAssembly EngineAfterSecondInstall,
+        IReadOnlyList<LoadedAssembly> SessionCopies, LoadedAssembly Engine, LoadedAssembly EngineAfterSecondInstall,
         IReadOnlyList<LoadedAssembly> Dependencies, IReadOnlyList<LoadedAssembly> EngineReferences);
 
     /// <summary>
@@ -27,23 +27,29 @@ namespace RedisRecovery.PowerShell.Tests.Isolation
     {
         public const string Verb = "probe-isolation";
 
-        /// <summary>An assembly the session already holds in its default context, as PowerShell 7 holds its own copy.</summary>
-        public const string SessionAssembly = "System.Text.Json";
+        /// <summary>A framework assembly the session holds in its default context, as PowerShell 7 holds its own copy.</summary>
+        public const string FrameworkAssembly = "System.Text.Json";
 
         public static int Main(string[] args)
         {
-            if (args.Length != 2 || args[0] != Verb)
+            if (args.Length != 3 || args[0] != Verb)
             {
-                Console.Error.WriteLine($"usage: {Verb} <directory laid out like out/RedisRecovery/bin/Core>");
+                Console.Error.WriteLine($"usage: {Verb} <directory laid out like out/RedisRecovery/bin/Core> <assemblies another module loaded>");
                 return 2;
             }
-            Console.WriteLine(JsonSerializer.Serialize(Probe(args[1])));
+            Console.WriteLine(JsonSerializer.Serialize(Probe(args[1], args[2])));
             return 0;
         }
 
-        private static IsolationReport Probe(string directory)
+        private static IsolationReport Probe(string directory, string otherModuleDirectory)
         {
-            var sessionCopy = typeof(JsonSerializer).Assembly;
+            // What the session holds before our module is imported: the framework's copies, and what another module
+            // (AWS.Tools with its AWSSDK.Core) loaded from its own directory into the default context.
+            var sessionCopies = Directory.EnumerateFiles(otherModuleDirectory, "*.dll")
+                .Select(path => AssemblyLoadContext.Default.LoadFromAssemblyPath(path))
+                .Prepend(typeof(JsonSerializer).Assembly)
+                .Select(assembly => Describe(assembly.GetName().Name!, assembly))
+                .ToList();
 
             // What ModuleInitializer.InstallCoreLoadContext does.
             var loader = Assembly.LoadFrom(Path.Combine(directory, "RedisRecovery.PowerShell.Loader.dll"));
@@ -70,7 +76,7 @@ namespace RedisRecovery.PowerShell.Tests.Isolation
                 .Select(reference => Describe(reference.Name!, engineContext.LoadFromAssemblyName(reference)))
                 .ToList();
             return new IsolationReport(
-                Describe(SessionAssembly, sessionCopy), Describe("RedisRecovery", engine), Describe("RedisRecovery", engineAgain),
+                sessionCopies, Describe("RedisRecovery", engine), Describe("RedisRecovery", engineAgain),
                 dependencies, references);
         }
 
