@@ -152,6 +152,10 @@ namespace RedisRecovery.Backup
             foreach (var period in Periods)
             {
                 var keep = period.Keep(policy);
+                if (keep == 0)
+                {
+                    continue;
+                }
                 var current = period.Index(now);
                 // valid is newest first, so the first of each group is the newest backup of that period.
                 foreach (var periodBackups in valid.Where(backup => current - period.Index(backup.CreatedUtc) < keep).GroupBy(backup => period.Index(backup.CreatedUtc)))
