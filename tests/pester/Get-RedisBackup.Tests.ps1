@@ -15,7 +15,8 @@ Describe 'Get-RedisBackup' {
     It 'lists typed backups from their sidecars, newest first, and ignores other files' {
         $backups = @(Get-RedisBackup $dir)
         $backups.Count | Should -Be 3
-        $backups[0] | Should -BeOfType ([RedisRecovery.Backup.RdbBackup])
+        # By name: the engine's types live in a private load context, so a [type] literal may not resolve.
+        $backups[0].GetType().FullName | Should -Be 'RedisRecovery.Backup.RdbBackup'
         $backups.CreatedUtc | Should -Be @(
             [datetime]::new(2026, 11, 22, 2, 0, 0, 'Utc'),
             [datetime]::new(2026, 11, 21, 2, 0, 0, 'Utc'),
@@ -80,7 +81,10 @@ Describe 'Get-RedisBackup' {
     }
 
     It 'stops with BackupStoreNotFound for a directory that does not exist' {
-        { Get-RedisBackup -Path (Join-Path $TestDrive 'absent') -ErrorAction Stop } | Should -Throw -ErrorId 'BackupStoreNotFound'
+        $caught = $null
+        try { Get-RedisBackup -Path (Join-Path $TestDrive 'absent') -ErrorAction Stop } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'BackupStoreNotFound,*'
+        $caught.CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }
 
     It 'has a default table view' {

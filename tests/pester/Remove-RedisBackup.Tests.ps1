@@ -27,7 +27,7 @@ Describe 'Remove-RedisBackup' {
             $removed = @(Get-RedisBackup -Path $dir -Name 'cache-6379' | Where-Object CreatedUtc -lt ([datetime]::UtcNow.AddDays(-1)) | Remove-RedisBackup -Confirm:$false)
             $removed.Count | Should -Be 2
             $removed.Removed | Should -Be @($true, $true)
-            $removed[0] | Should -BeOfType ([RedisRecovery.Backup.BackupRemoval])
+            $removed[0].GetType().FullName | Should -Be 'RedisRecovery.Backup.BackupRemoval'
             $old.FullName | Should -Not -Exist
             "$($old.FullName).json" | Should -Not -Exist
             $older.FullName | Should -Not -Exist
@@ -75,13 +75,16 @@ Describe 'Remove-RedisBackup' {
 
         It 'limits the run to the names given' {
             $result = @(Remove-RedisBackup -Path $dir -Name 'sessions*' -KeepDaily 1 -Confirm:$false)
-            $result.Name | Should -Be @('sessions-6380')
+            $result.Count | Should -Be 1
+            $result[0].Name | Should -Be 'sessions-6380'
             $old.FullName | Should -Exist
             $older.FullName | Should -Exist
         }
 
         It 'requires at least one Keep parameter' {
-            { Remove-RedisBackup -Path $dir -Name 'cache-6379' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'RetentionPolicyMissing'
+            $caught = $null
+            try { Remove-RedisBackup -Path $dir -Name 'cache-6379' -Confirm:$false -ErrorAction Stop } catch { $caught = $_ }
+            $caught.FullyQualifiedErrorId | Should -BeLike 'RetentionPolicyMissing,*'
             @(Get-ChildItem -LiteralPath $dir).Count | Should -Be 8
         }
     }
