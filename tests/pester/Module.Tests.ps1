@@ -30,7 +30,8 @@ Describe 'importing RedisRecovery' {
     It 'imports the laid-out module with the manifest version' {
         $module.Name | Should -Be 'RedisRecovery'
         $module.Version | Should -Be ([version]$manifest.ModuleVersion)
-        $module.ModuleBase | Should -Be (Resolve-Path $modulePath).ProviderPath
+        (Get-Item -LiteralPath $module.ModuleBase).FullName.TrimEnd('\', '/') |
+            Should -Be (Get-Item -LiteralPath $modulePath).FullName.TrimEnd('\', '/')
     }
 
     It 'exports exactly the cmdlets the manifest lists' {
@@ -62,7 +63,7 @@ Describe 'importing RedisRecovery' {
         # The cmdlets resolve the engine by name from the default context, exactly like this.
         $engine = [System.Runtime.Loader.AssemblyLoadContext]::Default.LoadFromAssemblyName([System.Reflection.AssemblyName]::new('RedisRecovery'))
         [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($engine).Name | Should -Be 'RedisRecovery.Engine'
-        $engine.Location | Should -Be (Join-Path $module.ModuleBase 'bin/Core/RedisRecovery.dll')
+        $engine.Location | Should -Be ([System.IO.Path]::Combine($module.ModuleBase, 'bin', 'Core', 'RedisRecovery.dll'))
     }
 }
 
@@ -84,7 +85,7 @@ Describe '<_>' -ForEach $cmdletNames {
         $cmdletAttribute = $command.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
     }
 
-    It 'has help with a synopsis and syntax' {
+    It 'has help with its syntax' {
         $help = Get-Help -Name $_ -Full -ErrorAction Stop
         $help.Name | Should -Be $_
         $help.Syntax | Should -Not -BeNullOrEmpty
