@@ -23,8 +23,8 @@ namespace RedisRecovery.PowerShell.Tests.Contract
 
         public InspectionContext(IEnumerable<string> probingDirectories)
         {
-            // The first file found for a simple name wins: the framework, then PowerShell, then the given directories,
-            // so an assembly shipped in several places (netstandard facades, System.*) resolves to the framework's.
+            // The first file found for a simple name wins: PowerShell, the framework, then the given directories, so an
+            // assembly shipped in several places (netstandard facades, System.*) resolves to the framework's.
             var paths = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             var sources = new[] { RuntimeEnvironment.GetRuntimeDirectory() }.Concat(probingDirectories)
                 .SelectMany(directory => Directory.EnumerateFiles(directory, "*.dll"))
