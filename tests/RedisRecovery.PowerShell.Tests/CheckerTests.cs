@@ -194,6 +194,44 @@ namespace RedisRecovery.PowerShell.Tests
             Assert.Equal(new[] { "RedisRecovery.RdbBackup" }, names);
         }
 
+        [Fact]
+        public void FormatFile_ViewProblemsAreReported()
+        {
+            var problems = ModuleAssets.ViewProblems("""
+                <Configuration><ViewDefinitions>
+                  <View><Name>Good</Name><ViewSelectedBy><TypeName>RedisRecovery.PowerShell.Tests.Samples.SampleWidget</TypeName></ViewSelectedBy>
+                    <TableControl>
+                      <TableHeaders><TableColumnHeader/><TableColumnHeader/></TableHeaders>
+                      <TableRowEntries><TableRowEntry><TableColumnItems>
+                        <TableColumnItem><PropertyName>name</PropertyName></TableColumnItem>
+                        <TableColumnItem><ScriptBlock>'{0:N1}' -f ($_.SizeBytes / 1MB) + $_.GetType().Name</ScriptBlock></TableColumnItem>
+                      </TableColumnItems></TableRowEntry></TableRowEntries>
+                    </TableControl></View>
+                  <View><Name>Bad</Name><ViewSelectedBy><TypeName>RedisRecovery.PowerShell.Tests.Samples.SampleWidget</TypeName></ViewSelectedBy>
+                    <TableControl>
+                      <TableHeaders><TableColumnHeader/><TableColumnHeader/></TableHeaders>
+                      <TableRowEntries><TableRowEntry><TableColumnItems>
+                        <TableColumnItem><PropertyName>Size</PropertyName></TableColumnItem>
+                      </TableColumnItems></TableRowEntry></TableRowEntries>
+                    </TableControl>
+                    <ListControl/></View>
+                  <View><ViewSelectedBy/><ListControl><ListEntries><ListEntry><ListItems>
+                    <ListItem><ScriptBlock>$PSItem.Whatever</ScriptBlock></ListItem>
+                  </ListItems></ListEntry></ListEntries></ListControl></View>
+                </ViewDefinitions></Configuration>
+                """, name => name.StartsWith("RedisRecovery.", System.StringComparison.Ordinal) ? SampleCmdlets.Type(name) : null).ToList();
+            Assert.Equal(
+                new[]
+                {
+                    "view Bad has 2 controls; exactly one of TableControl, ListControl, WideControl, CustomControl is needed",
+                    "view Bad has 2 column headers but a row of 1 items",
+                    "view Bad shows Size, which RedisRecovery.PowerShell.Tests.Samples.SampleWidget does not have",
+                    "a <View> has no <Name>",
+                    "view (unnamed) selects no type (ViewSelectedBy/TypeName)",
+                },
+                problems);
+        }
+
         private static System.Type SampleType(string name) =>
             name.StartsWith('[')
                 ? SampleCmdlets.Inspection.FrameworkType(name.Trim('[', ']'))

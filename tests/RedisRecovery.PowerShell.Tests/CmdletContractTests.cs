@@ -78,6 +78,17 @@ namespace RedisRecovery.PowerShell.Tests
         }
 
         [Fact]
+        public void FormatFiles_HaveValidViewsThatShowRealProperties()
+        {
+            var problems = (_module.Manifest.StringList("FormatsToProcess") ?? new List<string>())
+                .Select(file => (File: file, Path: Path.Combine(_module.Directory, file)))
+                .Where(f => File.Exists(f.Path))
+                .SelectMany(f => ModuleAssets.ViewProblems(File.ReadAllText(f.Path), _module.FindShippedType)
+                    .Select(problem => new ContractViolation(f.File, "FormatView", problem)));
+            AssertNone(problems);
+        }
+
+        [Fact]
         public void Manifest_TypesFilesExist()
         {
             var missing = (_module.Manifest.StringList("TypesToProcess") ?? new List<string>())

@@ -17,10 +17,14 @@ namespace RedisRecovery.PowerShell.Tests.Contract
             Directory = directory;
             // The engine (net8.0, bin/Core) resolves the engine types that cmdlets output or take as parameters.
             Inspection = new InspectionContext(new[] { directory, Path.Combine(directory, "bin", "Core") });
-            Cmdlets = CmdletMetadata.FindAll(Inspection.Load(Path.Combine(directory, "RedisRecovery.PowerShell.dll")));
+            var cmdletAssembly = Inspection.Load(Path.Combine(directory, "RedisRecovery.PowerShell.dll"));
+            Cmdlets = CmdletMetadata.FindAll(cmdletAssembly);
+            _assemblies = new[] { cmdletAssembly, Inspection.Load(Path.Combine(directory, "bin", "Core", "RedisRecovery.dll")) };
             Manifest = ModuleManifest.Parse(File.ReadAllText(Path.Combine(directory, "RedisRecovery.psd1")));
             Checker = new CmdletContractChecker(Inspection.ApprovedVerbs, BaseClass);
         }
+
+        private readonly Assembly[] _assemblies;
 
         public static BuiltModule Instance => s_instance.Value;
 
@@ -33,6 +37,10 @@ namespace RedisRecovery.PowerShell.Tests.Contract
         public ModuleManifest Manifest { get; }
 
         public CmdletContractChecker Checker { get; }
+
+        /// <summary>A type of the cmdlet or engine assembly by full name, or null when it is not ours.</summary>
+        public Type? FindShippedType(string fullName) =>
+            _assemblies.Select(assembly => assembly.GetType(fullName)).FirstOrDefault(type => type != null);
 
         /// <summary>Whether a type ships in the module (engine or cmdlets), as opposed to the framework or PowerShell.</summary>
         public bool Ships(Type type) =>
