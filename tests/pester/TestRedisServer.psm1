@@ -31,13 +31,36 @@ function New-TestDirectory {
     (New-Item -ItemType Directory -Path $path -Force).FullName
 }
 
+function New-TestCertificateSet {
+    # A CA and a server certificate for localhost/127.0.0.1 signed by it, made with openssl in $Directory.
+    param([string] $Directory)
+    $file = @{ CaFile = 'ca.crt'; CaKey = 'ca.key'; Certificate = 'server.crt'; Key = 'server.key'; Request = 'server.csr'; Names = 'san.cnf' }
+    foreach ($name in @($file.Keys)) { $file[$name] = Join-Path $Directory $file[$name] }
+    Set-Content -LiteralPath $file.Names -Value 'subjectAltName=DNS:localhost,IP:127.0.0.1' -Encoding ascii
+    $steps = @(
+        @('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', $file.CaKey, '-out', $file.CaFile, '-days', '2', '-subj', '/CN=RedisRecovery Test CA'),
+        @('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', $file.Key, '-out', $file.Request, '-subj', '/CN=localhost'),
+        @('x509', '-req', '-in', $file.Request, '-CA', $file.CaFile, '-CAkey', $file.CaKey, '-CAcreateserial', '-out', $file.Certificate, '-days', '2', '-extfile', $file.Names)
+    )
+    foreach ($step in $steps) {
+        $output = & openssl @step 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "openssl $($step[0]) failed: $output" }
+    }
+    [pscustomobject]$file
+}
+
 function Test-RedisAnswers {
     # True once the server answers PING with anything but -LOADING (-NOAUTH also means it is up).
-    param([int] $Port)
+    param([int] $Port, [switch] $Tls)
     $client = [System.Net.Sockets.TcpClient]::new()
     try {
         $client.Connect('127.0.0.1', $Port)
         $stream = $client.GetStream()
+        if ($Tls) {
+            # Only readiness is checked here; the certificate is the one this module just made.
+            $stream = [System.Net.Security.SslStream]::new($stream, $false, { $true })
+            $stream.AuthenticateAsClient('localhost')
+        }
         $stream.ReadTimeout = 2000
         $ping = [System.Text.Encoding]::ASCII.GetBytes("PING`r`n")
         $stream.Write($ping, 0, $ping.Length)
@@ -64,8 +87,12 @@ function Start-TestRedisServer {
     command line, e.g. 'rename-command CONFIG ""' or 'user alice on >secret ~* +@all'.
     .PARAMETER Port
     A fixed port, e.g. to restart a server where it was; default a free one.
+    .PARAMETER Tls
+    Serve TLS only on the port, with a CA and a localhost/127.0.0.1 server certificate made with openssl in Directory
+    (client certificates optional; pass '--tls-auth-clients', 'yes' in ExtraArgs to require them).
     .OUTPUTS
-    An object with Endpoint (127.0.0.1:port), Port, Process, Directory and Log.
+    An object with Endpoint (127.0.0.1:port), Port, Process, Directory, Log, and for -Tls Certificates (CaFile,
+    CaKey, Certificate, Key: paths, to sign client certificates too).
     #>
     [CmdletBinding()]
     param(
@@ -73,6 +100,7 @@ function Start-TestRedisServer {
         [string[]] $ExtraArgs = @(),
         [string[]] $ConfigLines = @(),
         [int] $Port = 0,
+        [switch] $Tls,
         [string] $RedisServerPath = 'redis-server',
         [timespan] $Timeout = [timespan]::FromSeconds(10)
     )
@@ -91,19 +119,27 @@ function Start-TestRedisServer {
     }
     # ArgumentList passes each value as one argument, so the empty save list needs no shell quoting.
     $arguments = @('--port', $Port, '--bind', '127.0.0.1', '--dir', $Directory, '--save', '',
-                   '--appendonly', 'no', '--enable-debug-command', 'yes', '--logfile', $log) + $ExtraArgs
+                   '--appendonly', 'no', '--enable-debug-command', 'yes', '--logfile', $log)
+    $certificates = $null
+    if ($Tls) {
+        $certificates = New-TestCertificateSet -Directory $Directory
+        $arguments += @('--port', '0', '--tls-port', $Port, '--tls-cert-file', $certificates.Certificate,
+                        '--tls-key-file', $certificates.Key, '--tls-ca-cert-file', $certificates.CaFile, '--tls-auth-clients', 'optional')
+    }
+    $arguments += $ExtraArgs
     foreach ($argument in $arguments) { $start.ArgumentList.Add([string]$argument) }
     $process = [System.Diagnostics.Process]::Start($start)
 
     $deadline = [datetime]::UtcNow + $Timeout
     while ([datetime]::UtcNow -lt $deadline -and -not $process.HasExited) {
-        if (Test-RedisAnswers -Port $Port) {
+        if (Test-RedisAnswers -Port $Port -Tls:$Tls) {
             return [pscustomobject]@{
-                Endpoint  = "127.0.0.1:$Port"
-                Port      = $Port
-                Process   = $process
-                Directory = $Directory
-                Log       = $log
+                Endpoint     = "127.0.0.1:$Port"
+                Port         = $Port
+                Process      = $process
+                Directory    = $Directory
+                Log          = $log
+                Certificates = $certificates
             }
         }
         Start-Sleep -Milliseconds 50
@@ -138,6 +174,7 @@ function Invoke-TestRedisCli {
         [securestring] $Password
     )
     $arguments = @('-h', '127.0.0.1', '-p', $Server.Port)
+    if ($Server.Certificates) { $arguments += @('--tls', '--cacert', $Server.Certificates.CaFile) }
     if ($User) { $arguments += @('--user', $User) }
     if ($Password) {
         # REDISCLI_AUTH keeps the password off the command line (and out of process listings).
