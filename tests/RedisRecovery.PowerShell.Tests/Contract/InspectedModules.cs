@@ -11,6 +11,7 @@ namespace RedisRecovery.PowerShell.Tests.Contract
     {
         public const string BaseClass = "RedisRecovery.PowerShell.RedisRecoveryCmdlet";
         private static readonly Lazy<BuiltModule> s_instance = new(() => new BuiltModule(LaidOutModule.Directory));
+        private readonly Assembly[] _shipped;
 
         private BuiltModule(string directory)
         {
@@ -19,12 +20,10 @@ namespace RedisRecovery.PowerShell.Tests.Contract
             Inspection = new InspectionContext(new[] { directory, Path.Combine(directory, "bin", "Core") });
             var cmdletAssembly = Inspection.Load(Path.Combine(directory, "RedisRecovery.PowerShell.dll"));
             Cmdlets = CmdletMetadata.FindAll(cmdletAssembly);
-            _assemblies = new[] { cmdletAssembly, Inspection.Load(Path.Combine(directory, "bin", "Core", "RedisRecovery.dll")) };
+            _shipped = new[] { cmdletAssembly, Inspection.Load(Path.Combine(directory, "bin", "Core", "RedisRecovery.dll")) };
             Manifest = ModuleManifest.Parse(File.ReadAllText(Path.Combine(directory, "RedisRecovery.psd1")));
             Checker = new CmdletContractChecker(Inspection.ApprovedVerbs, BaseClass);
         }
-
-        private readonly Assembly[] _assemblies;
 
         public static BuiltModule Instance => s_instance.Value;
 
@@ -40,11 +39,10 @@ namespace RedisRecovery.PowerShell.Tests.Contract
 
         /// <summary>A type of the cmdlet or engine assembly by full name, or null when it is not ours.</summary>
         public Type? FindShippedType(string fullName) =>
-            _assemblies.Select(assembly => assembly.GetType(fullName)).FirstOrDefault(type => type != null);
+            _shipped.Select(assembly => assembly.GetType(fullName)).FirstOrDefault(type => type != null);
 
-        /// <summary>Whether a type ships in the module (engine or cmdlets), as opposed to the framework or PowerShell.</summary>
-        public bool Ships(Type type) =>
-            type.Assembly.Location.StartsWith(Directory, StringComparison.Ordinal);
+        /// <summary>Whether a type is the module's own (engine or cmdlets), as opposed to the framework's or PowerShell's.</summary>
+        public bool Ships(Type type) => _shipped.Contains(type.Assembly);
     }
 
     /// <summary>The sample cmdlets compiled into this test assembly, read the same way, to prove each rule can fail.</summary>
