@@ -166,7 +166,8 @@ function Invoke-TestRedisCli {
     .EXAMPLE
     Invoke-TestRedisCli -Server $server set greeting hello
     #>
-    [CmdletBinding()]
+    # Not positional: every word after the named parameters belongs to the command.
+    [CmdletBinding(PositionalBinding = $false)]
     param(
         [Parameter(Mandatory)] $Server,
         [Parameter(Mandatory, ValueFromRemainingArguments)] [string[]] $Command,
