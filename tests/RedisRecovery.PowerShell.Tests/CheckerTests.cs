@@ -232,6 +232,14 @@ namespace RedisRecovery.PowerShell.Tests
                 problems);
         }
 
+        [Fact]
+        public void PromptFinder_FindsShouldContinueAndHostReads()
+        {
+            Assert.Equal(
+                new[] { "Cmdlet.ShouldContinue", "PSHostUserInterface.ReadLine" },
+                PromptFinder.PromptingCalls(typeof(CheckerTests).Assembly.Location));
+        }
+
         private static System.Type SampleType(string name) =>
             name.StartsWith('[')
                 ? SampleCmdlets.Inspection.FrameworkType(name.Trim('[', ']'))

@@ -155,6 +155,13 @@ namespace RedisRecovery.PowerShell.Tests
         }
 
         [Fact]
+        public void Cmdlets_NeverPrompt()
+        {
+            var calls = PromptFinder.PromptingCalls(Path.Combine(_module.Directory, "RedisRecovery.PowerShell.dll"));
+            Assert.True(calls.Count == 0, $"the cmdlets call {string.Join(", ", calls)}: runbooks have no console; use ShouldProcess, -Force or a parameter instead");
+        }
+
+        [Fact]
         public void PipelineContractTable_NamesCmdletsWithApprovedVerbs()
         {
             // A typo in the table would silently never be checked; a verb that PowerShell does not know is one.

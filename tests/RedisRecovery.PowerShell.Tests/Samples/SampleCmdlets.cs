@@ -179,6 +179,20 @@ namespace RedisRecovery.PowerShell.Tests.Samples
         public string Address { get; set; }
     }
 
+    /// <summary>Asks a question nobody in a runbook can answer.</summary>
+    [Cmdlet(VerbsCommon.Get, "SamplePrompting")]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class GetSamplePromptingCommand : SampleModuleCmdlet
+    {
+        protected override void ProcessRecord()
+        {
+            if (ShouldContinue("Really?", "Get-SamplePrompting"))
+            {
+                WriteObject(Host.UI.ReadLine());
+            }
+        }
+    }
+
     [Cmdlet(VerbsCommon.Get, "SampleNotDerived")]
     [OutputType(typeof(SampleWidget))]
     public sealed class GetSampleNotDerivedCommand : PSCmdlet
