@@ -96,7 +96,7 @@ namespace RedisRecovery.Tests.Aof
             // The original is never touched by a copy.
             Assert.Equal(plan.StatusBefore, (await AofChecker.CheckAsync(fixture.FullPath)).Status);
             await using var server = await AofTestKit.StartOnAofDirectoryAsync(destination, "--aof-load-truncated", "no");
-            Assert.Equal((dbsize, digest), AofTestKit.KeyspaceAndDigest(server));
+            Assert.Equal((dbsize, digest), await AofTestKit.KeyspaceAndDigestAsync(server));
         }
 
         private static (string Dbsize, string Digest) FixedByRedisCheckAof(string note)

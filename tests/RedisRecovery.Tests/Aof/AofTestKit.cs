@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
 using System.Threading.Tasks;
+using RedisRecovery.Resp;
 using RedisRecovery.Tests.Infrastructure;
 
 namespace RedisRecovery.Tests.Aof
@@ -91,16 +92,17 @@ namespace RedisRecovery.Tests.Aof
             return new CheckAofVerdict(exitCode == 0 && !output.Contains("is not valid"), analyzed, output);
         }
 
-        public static (string Dbsize, string Digest) KeyspaceAndDigest(RedisServerProcess server)
+        public static async Task<(string Dbsize, string Digest)> KeyspaceAndDigestAsync(RedisServerProcess server)
         {
-            var info = Run("redis-cli", "-h", server.Host, "-p", server.Port.ToString(), "INFO", "keyspace").Output;
+            await using var connection = await ConnectAsync(server);
+            var info = (await connection.ExecuteAsync("INFO", "keyspace")).AsString() ?? "";
             var databases = Regex.Matches(info, @"db(\d+):keys=(\d+)").Select(m => $"{m.Groups[1].Value}={m.Groups[2].Value}").ToList();
-            var digest = Run("redis-cli", "-h", server.Host, "-p", server.Port.ToString(), "DEBUG", "DIGEST").Output.Trim();
+            var digest = (await connection.ExecuteAsync("DEBUG", "DIGEST")).AsString() ?? "";
             return (databases.Count == 0 ? "empty" : string.Join(";", databases), digest);
         }
 
-        public static string Cli(RedisServerProcess server, params string[] arguments) =>
-            Run("redis-cli", new[] { "-h", server.Host, "-p", server.Port.ToString() }.Concat(arguments).ToArray()).Output.Trim();
+        public static Task<RedisConnection> ConnectAsync(RedisServerProcess server) =>
+            RedisConnection.ConnectAsync(new RedisConnectionOptions(RedisEndpoint.Parse(server.Endpoint)));
 
         /// <summary>Starts a server that loads the multi-part AOF directory <paramref name="aofDirectory"/> (copied or in place).</summary>
         public static async Task<RedisServerProcess> StartOnAofDirectoryAsync(string aofDirectory, params string[] extraArguments)
