@@ -25,9 +25,9 @@ namespace RedisRecovery.Aof
                     Path = System.IO.Path.GetFullPath(path),
                     Layout = AofLayout.MultiPart,
                     Status = AofStatus.ManifestInvalid,
-                    ManifestPath = invalid.Target as string,
-                    ErrorFile = System.IO.Path.GetFileName(invalid.Target as string),
-                    Error = invalid.Message,
+                    ManifestPath = invalid.ManifestPath,
+                    ErrorFile = System.IO.Path.GetFileName(invalid.ManifestPath),
+                    Error = invalid.Problem,
                 };
             }
             var counts = new Dictionary<string, long>(StringComparer.Ordinal);

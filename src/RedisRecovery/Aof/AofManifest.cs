@@ -25,7 +25,14 @@ namespace RedisRecovery.Aof
             : base("AofManifestInvalid", FailureKind.CorruptData, $"{manifestPath}: {message}")
         {
             Target = manifestPath;
+            ManifestPath = manifestPath;
+            Problem = message;
         }
+
+        public string ManifestPath { get; }
+
+        /// <summary>What is wrong, without the path.</summary>
+        public string Problem { get; }
     }
 
     /// <summary>

@@ -82,6 +82,13 @@ namespace RedisRecovery.Aof
 
         internal int CutFileIndex { get; init; }
 
+        /// <summary>Where a copy goes when no destination is named: beside the AOF (its directory, when multi-part), with a UTC time suffix.</summary>
+        public string DefaultCopyPath(DateTime utcNow)
+        {
+            var original = Manifest?.Directory ?? Path;
+            return original.TrimEnd(System.IO.Path.DirectorySeparatorChar) + ".pit-" + utcNow.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         public string Describe() => Action == AofRepairAction.None
             ? $"{Path}: nothing to cut ({Reason})"
             : $"{Path}: {Reason}; cut {CutFile} at byte {CutOffset}" +
