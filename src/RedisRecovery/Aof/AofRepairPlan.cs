@@ -93,7 +93,9 @@ namespace RedisRecovery.Aof
             ? $"{Path}: nothing to cut ({Reason})"
             : $"{Path}: {Reason}; cut {CutFile} at byte {CutOffset}" +
               (FilesDropped.Count > 0 ? $" and drop {string.Join(", ", FilesDropped)}" : "") +
-              $", removing {BytesRemoved} bytes and {CommandsRemoved} complete commands, keeping {CommandsKept} commands" +
+              (Action == AofRepairAction.CutAtCorruption
+                  ? $", removing {BytesRemoved} bytes (the commands past the damage cannot be counted), keeping {CommandsKept} commands"
+                  : $", removing {BytesRemoved} bytes and {CommandsRemoved} complete commands, keeping {CommandsKept} commands") +
               (LastCommandKept != null ? $" (last kept: {LastCommandKept})" : "");
     }
 
