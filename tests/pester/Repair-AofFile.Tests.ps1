@@ -62,6 +62,13 @@ Describe 'Repair-AofFile on a corrupt middle' {
         Get-Fingerprint $aofDir | Should -Be $before
     }
 
+    It '-WhatIf shows even a plan that needs -Force, without an error' {
+        $before = Get-Fingerprint $aofDir
+        Repair-AofFile -Path $aofDir -WhatIf -ErrorVariable errors
+        $errors.Count | Should -Be 0
+        Get-Fingerprint $aofDir | Should -Be $before
+    }
+
     It 'with -Force and -Destination writes a loadable copy and leaves the original alone' {
         $before = Get-Fingerprint $aofDir
         $destination = Join-Path $TestDrive 'corrupt-fixed/appendonlydir'

@@ -77,14 +77,19 @@ namespace RedisRecovery.PowerShell.Commands
                 return;
             }
             WriteVerbose(plan.Describe());
+            if (plan.Action == AofRepairAction.None && ParameterSetName != DamageParameterSet)
+            {
+                WriteWarning($"{path}: {plan.Reason}; nothing is cut.");
+            }
             var destination = Destination != null ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination)
                 : ParameterSetName != DamageParameterSet && !InPlace ? plan.DefaultCopyPath(DateTime.UtcNow) : null;
-            if (plan.Action == AofRepairAction.None && destination == null)
+            if (plan.Action == AofRepairAction.None && Destination == null)
             {
                 WriteObject(new AofRepairResult(plan, plan.Path, null));
                 return;
             }
-            if (plan.RequiresForce && !Force)
+            var refused = plan.RequiresForce && !Force;
+            if (refused && !WhatIfRequested)
             {
                 var refusal = new RedisRecoveryException("AofRepairNeedsForce", FailureKind.Conflict,
                     $"{plan.Describe()}. This cut can lose much data; check the AOF by hand first, or run again with -Force.") { Target = path };
@@ -92,7 +97,7 @@ namespace RedisRecovery.PowerShell.Commands
                 return;
             }
             var action = destination != null ? $"Write a cut copy to {destination}: {plan.Describe()}" : $"Cut in place, keeping a backup: {plan.Describe()}";
-            if (!ShouldProcess(path, action))
+            if (!ShouldProcess(path, refused ? action + " (refused without -Force)" : action))
             {
                 return;
             }
@@ -108,6 +113,11 @@ namespace RedisRecovery.PowerShell.Commands
                 WriteError(ToErrorRecord(failure, path));
             }
         }
+
+        /// <summary>-WhatIf shows even a plan that needs -Force, instead of the refusal.</summary>
+        private bool WhatIfRequested => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf)
+            ? ((SwitchParameter)whatIf).IsPresent
+            : LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference"));
 
         /// <summary>A [DateTime] without a kind is local time, as PowerShell users type it.</summary>
         private static DateTimeOffset ToUtc(DateTime time) =>

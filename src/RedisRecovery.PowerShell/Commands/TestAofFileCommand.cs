@@ -1,3 +1,5 @@
+using System;
+using System.IO;
 using System.Management.Automation;
 using RedisRecovery.Aof;
 
@@ -36,7 +38,7 @@ namespace RedisRecovery.PowerShell.Commands
                 {
                     result = RunEngine(hooks => AofChecker.CheckAsync(aof, hooks.Progress, hooks.Cancellation));
                 }
-                catch (RedisRecoveryException failure)
+                catch (Exception failure) when (failure is RedisRecoveryException or IOException or UnauthorizedAccessException)
                 {
                     WriteError(ToErrorRecord(failure, aof));
                     continue;
