@@ -20,7 +20,9 @@ namespace RedisRecovery.PowerShell.Commands
         public const string BeforeCommandParameterSet = nameof(BeforeCommand);
 
         /// <summary>The AOF file, multi-part directory or manifest (no wildcards: a repair names its target).</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = DamageParameterSet)]
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ToTimestampParameterSet)]
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = BeforeCommandParameterSet)]
         [Alias("PSPath", "FullName")]
         [ValidateNotNullOrEmpty]
         public string Path { get; set; } = null!;
