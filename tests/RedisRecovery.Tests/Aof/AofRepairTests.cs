@@ -102,6 +102,31 @@ namespace RedisRecovery.Tests.Aof
         }
 
         [Fact]
+        public async Task ToTimestamp_MultiPartInPlace_CutsTheLastIncrementalFileLikeRedisCheckAof()
+        {
+            var fixture = FixtureManifest.Get("generated/aof-preamble-yes/appendonlydir");
+            using var temp = AofTestKit.NewTempDirectory();
+            var ours = AofTestKit.CopyFixture(fixture.FullPath, Directory.CreateDirectory(Path.Combine(temp.Path, "ours")).FullName);
+            var theirs = AofTestKit.CopyFixture(fixture.FullPath, Directory.CreateDirectory(Path.Combine(temp.Path, "theirs")).FullName);
+            var check = await AofChecker.CheckAsync(ours);
+            Assert.True(check.LastTimestampUtc > check.FirstTimestampUtc, "the fixture spans more than one second");
+            var cutTime = new DateTimeOffset(check.FirstTimestampUtc!.Value, TimeSpan.Zero);
+            AofTestKit.Run("redis-check-aof", "--truncate-to-timestamp", cutTime.ToUnixTimeSeconds().ToString(), AofTestKit.ManifestOf(theirs));
+
+            var plan = await AofRepairer.PlanAsync(ours, new AofRepairRequest { ToTimestamp = cutTime });
+            var result = await AofRepairer.ApplyInPlaceAsync(plan, Path.Combine(temp.Path, "backup"));
+
+            Assert.Equal(AofRepairAction.CutToTimestamp, plan.Action);
+            Assert.True(plan.CommandsRemoved > 0);
+            foreach (var file in Directory.GetFiles(theirs))
+            {
+                Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(Path.Combine(ours, Path.GetFileName(file))));
+            }
+            Assert.Equal(AofStatus.Valid, (await AofChecker.CheckAsync(ours)).Status);
+            Assert.True(File.Exists(Path.Combine(result.BackupPath!, plan.CutFile!)));
+        }
+
+        [Fact]
         public async Task InPlace_TruncatedTail_CutsLikeRedisCheckAofFix_AndKeepsTheOriginal()
         {
             var fixture = FixtureManifest.Get("generated/aof-truncated-tail/appendonlydir");
