@@ -74,6 +74,22 @@ namespace RedisRecovery.Tests.Aof
             Assert.Equal(new FileInfo(path).Length - AofTestKit.Command("FLUSHALL").Length - AofTestKit.Command("SET", "c", "3").Length, plan.CutOffset);
         }
 
+        [Fact]
+        public async Task BeforeFlushAll_AtTheVeryStart_NeedsForce_AndTimeCutsNeedAnnotations()
+        {
+            using var temp = AofTestKit.NewTempDirectory();
+            var path = Path.Combine(temp.Path, "flush-first.aof");
+            File.WriteAllBytes(path, AofTestKit.Concat(new[] { AofTestKit.Command("FLUSHALL"), AofTestKit.Command("SET", "a", "1") }));
+
+            var plan = await AofRepairer.PlanAsync(path, new AofRepairRequest { BeforeCommand = "FLUSHALL" });
+
+            Assert.Equal(0, plan.CutOffset);
+            Assert.True(plan.RequiresForce);
+            var noAnnotations = await Assert.ThrowsAsync<RedisRecoveryException>(() =>
+                AofRepairer.PlanAsync(path, new AofRepairRequest { BeforeCommand = "FLUSHALL", After = DateTimeOffset.UtcNow }));
+            Assert.Equal("AofHasNoTimestamps", noAnnotations.ErrorId);
+        }
+
         [Theory]
         [InlineData(1700000004)]
         [InlineData(1700000005)]
