@@ -60,23 +60,25 @@ namespace RedisRecovery.Resp
             }
             using var connectTimeout = new CancellationTokenSource(options.ConnectTimeout);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connectTimeout.Token);
+            var tls = options.TlsEnabled ? new TlsNegotiator(options.Tls, options.Endpoint) : null;
             Socket? socket = null;
             Stream? stream = null;
             try
             {
                 socket = await OpenSocketAsync(options.Endpoint, linked.Token).ConfigureAwait(false);
                 stream = new NetworkStream(socket, ownsSocket: true);
-                if (options.TlsEnabled)
+                if (tls != null)
                 {
-                    stream = await new TlsNegotiator(options.Tls, options.Endpoint).AuthenticateAsync(stream, linked.Token).ConfigureAwait(false);
+                    stream = await tls.AuthenticateAsync(stream, linked.Token).ConfigureAwait(false);
                 }
             }
             catch (Exception exception) when (connectTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 stream?.Dispose();
                 socket?.Dispose();
+                var stage = socket != null && tls != null ? "the TLS handshake did not complete (is this a TLS port?)" : "no TCP connection";
                 throw new RedisConnectionException(RedisErrorIds.ConnectTimeout, FailureKind.Timeout,
-                    $"Could not connect to {options.Endpoint.Address} within {options.ConnectTimeout.TotalSeconds:0.#} s{(options.TlsEnabled ? " (TCP connect and TLS handshake)" : string.Empty)}.", exception)
+                    $"Could not connect to {options.Endpoint.Address} within {options.ConnectTimeout.TotalSeconds:0.#} s: {stage}.", exception)
                 {
                     Target = options.Endpoint.ToString(),
                 };

@@ -259,6 +259,10 @@ namespace RedisRecovery.Resp
         private static bool CheckHost(string host, out string problem)
         {
             problem = string.Empty;
+            if (IPAddress.TryParse(host, out _))
+            {
+                return true;
+            }
             if (host.Length == 0)
             {
                 problem = "the host is empty";

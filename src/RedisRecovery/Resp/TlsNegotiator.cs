@@ -12,7 +12,8 @@ using System.Threading.Tasks;
 namespace RedisRecovery.Resp
 {
     /// <summary>
-    /// Wraps a connected stream in TLS: validates the server certificate (system store, or a given CA file),
+    /// Loads the certificates when created (so a bad file fails before any connection is made) and wraps a
+    /// connected stream in TLS: validates the server certificate (system store, or a given CA file),
     /// offers a client certificate, sends SNI, and remembers why validation failed so the error can say it.
     /// </summary>
     internal sealed class TlsNegotiator
@@ -21,6 +22,7 @@ namespace RedisRecovery.Resp
         private readonly string _serverName;
         private readonly string _address;
         private readonly X509Certificate2Collection? _trustedCas;
+        private readonly X509Certificate2Collection _clientCertificates = new();
         private string? _rejection;
 
         public TlsNegotiator(RedisTlsOptions options, RedisEndpoint endpoint)
@@ -29,15 +31,14 @@ namespace RedisRecovery.Resp
             _serverName = options.ServerName ?? endpoint.Host ?? "localhost";
             _address = endpoint.Address;
             _trustedCas = options.CaCertificatePath is { } caPath ? LoadCertificates(caPath) : null;
+            if (options.ClientCertificatePath is { } certificatePath)
+            {
+                _clientCertificates.Add(LoadClientCertificate(certificatePath, options.ClientKeyPath, options.ClientCertificatePassword));
+            }
         }
 
         public async Task<SslStream> AuthenticateAsync(Stream transport, CancellationToken cancellationToken)
         {
-            var clientCertificates = new X509Certificate2Collection();
-            if (_options.ClientCertificatePath is { } certificatePath)
-            {
-                clientCertificates.Add(LoadClientCertificate(certificatePath, _options.ClientKeyPath, _options.ClientCertificatePassword));
-            }
             var ssl = new SslStream(transport, leaveInnerStreamOpen: false, ValidateServerCertificate);
             try
             {
@@ -45,13 +46,13 @@ namespace RedisRecovery.Resp
                 await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
                 {
                     TargetHost = _serverName,
-                    ClientCertificates = clientCertificates,
+                    ClientCertificates = _clientCertificates,
                     CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
                 }, cancellationToken).ConfigureAwait(false);
 #else
                 using (cancellationToken.Register(ssl.Dispose))
                 {
-                    await ssl.AuthenticateAsClientAsync(_serverName, clientCertificates, SslProtocols.None, checkCertificateRevocation: false).ConfigureAwait(false);
+                    await ssl.AuthenticateAsClientAsync(_serverName, _clientCertificates, SslProtocols.None, checkCertificateRevocation: false).ConfigureAwait(false);
                 }
 #endif
                 return ssl;
