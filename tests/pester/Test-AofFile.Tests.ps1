@@ -84,7 +84,7 @@ Describe 'Test-AofFile input and errors' {
         $result.Error | Should -Match 'appendonly\.aof\.1\.base\.aof'
     }
 
-    It 'writes PathNotFound for a path that does not exist' {
-        { Test-AofFile -LiteralPath (Join-Path $TestDrive 'nope.aof') -ErrorAction Stop } | Should -Throw -ErrorId 'PathNotFound'
+    It 'writes FileNotFound for a path that does not exist' {
+        { Test-AofFile -LiteralPath (Join-Path $TestDrive 'nope.aof') -ErrorAction Stop } | Should -Throw -ErrorId 'FileNotFound'
     }
 }

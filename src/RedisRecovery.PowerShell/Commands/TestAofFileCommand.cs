@@ -12,26 +12,11 @@ namespace RedisRecovery.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsDiagnostic.Test, "AofFile", DefaultParameterSetName = PathParameterSet)]
     [OutputType(typeof(AofCheckResult))]
-    public sealed class TestAofFileCommand : RedisRecoveryCmdlet
+    public sealed class TestAofFileCommand : FileInputCmdlet
     {
-        public const string PathParameterSet = nameof(Path);
-        public const string LiteralPathParameterSet = nameof(LiteralPath);
-
-        /// <summary>AOF files, multi-part directories or manifests; wildcards allowed.</summary>
-        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [SupportsWildcards]
-        [ValidateNotNullOrEmpty]
-        public string[] Path { get; set; } = null!;
-
-        [Parameter(Mandatory = true, ParameterSetName = LiteralPathParameterSet, ValueFromPipelineByPropertyName = true)]
-        [Alias("PSPath", "FullName")]
-        [ValidateNotNullOrEmpty]
-        public string[] LiteralPath { get; set; } = null!;
-
         protected override void ProcessRecord()
         {
-            var literal = ParameterSetName == LiteralPathParameterSet;
-            foreach (var aof in FileSystemPaths.Resolve(this, literal ? null : Path, literal ? LiteralPath : null, FileSystemPaths.IsFileOrDirectory))
+            foreach (var aof in ResolveInputPaths(path => File.Exists(path) || Directory.Exists(path)))
             {
                 AofCheckResult result;
                 try
