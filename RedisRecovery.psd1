@@ -10,10 +10,18 @@
     PowerShellVersion      = '5.1'
     CompatiblePSEditions   = @('Desktop', 'Core')
     DotNetFrameworkVersion = '4.7.2'
-    FormatsToProcess       = @('RedisRecovery.format.ps1xml', 'RedisRecovery.Backup.format.ps1xml')
+    FormatsToProcess       = @(
+        'RedisRecovery.format.ps1xml'
+        'RedisRecovery.Backup.format.ps1xml'
+        'RedisRecovery.Rdb.format.ps1xml'
+        'RedisRecovery.Aof.format.ps1xml'
+    )
     CmdletsToExport        = @(
         'Get-RedisBackup'
         'Remove-RedisBackup'
+        'Test-RdbFile'
+        'Test-AofFile'
+        'Repair-AofFile'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

@@ -1,0 +1,89 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading.Tasks;
+using RedisRecovery.Aof;
+using RedisRecovery.Rdb;
+
+namespace RedisRecovery.Bench
+{
+    /// <summary>One verb per engine operation, timed; the scripts in bench/ run them beside the real peers.</summary>
+    public static class Program
+    {
+        private static readonly Dictionary<string, Func<string[], Task<int>>> s_verbs = new()
+        {
+            ["rdb-check"] = RdbCheckAsync,
+            ["aof-check"] = AofCheckAsync,
+            ["aof-plan"] = AofPlanAsync,
+        };
+
+        public static async Task<int> Main(string[] args)
+        {
+            if (args.Length == 0 || !s_verbs.TryGetValue(args[0], out var verb))
+            {
+                Console.Error.WriteLine("usage: RedisRecovery.Bench <verb> [arguments]; verbs: " + string.Join(", ", s_verbs.Keys));
+                return 2;
+            }
+            return await verb(args.Skip(1).ToArray());
+        }
+
+        /// <summary>rdb-check FILE...: checks each file as Test-RdbFile does and prints the facts and the time taken.</summary>
+        private static async Task<int> RdbCheckAsync(string[] files)
+        {
+            var status = 0;
+            foreach (var file in files)
+            {
+                var watch = Stopwatch.StartNew();
+                var check = await RdbFileChecker.CheckFileAsync(file);
+                watch.Stop();
+                Console.WriteLine($"{file}: valid={check.IsValid} version={check.RdbVersion} keys={check.Keys} expires={check.Expires} " +
+                    $"already_expired={check.AlreadyExpired} checksum={check.ChecksumStatus} seconds={watch.Elapsed.TotalSeconds:F3}");
+                Console.WriteLine("  types: " + string.Join(" ", check.KeysPerType.Select(p => $"{p.Key}={p.Value}")) +
+                    " | encodings: " + string.Join(" ", check.KeysPerEncoding.Select(p => $"{p.Key}={p.Value}")));
+                if (!check.IsValid)
+                {
+                    Console.WriteLine($"  error: {check.Error}");
+                    status = 1;
+                }
+            }
+            return status;
+        }
+
+        /// <summary>aof-check PATH...: checks each AOF (file, multi-part directory or manifest) as Test-AofFile does.</summary>
+        private static async Task<int> AofCheckAsync(string[] paths)
+        {
+            var status = 0;
+            foreach (var path in paths)
+            {
+                var watch = Stopwatch.StartNew();
+                var check = await AofChecker.CheckAsync(path);
+                watch.Stop();
+                var bytes = check.Files.Sum(f => f.Length);
+                Console.WriteLine($"{path}: status={check.Status} layout={check.Layout} commands={check.Commands} bytes={bytes} " +
+                    $"valid_up_to={check.ValidUpToFile}@{check.ValidUpToOffset} seconds={watch.Elapsed.TotalSeconds:F3} " +
+                    $"MiB/s={bytes / 1048576.0 / Math.Max(watch.Elapsed.TotalSeconds, 1e-9):F0}");
+                Console.WriteLine("  commands: " + string.Join(" ", check.CommandCounts.OrderByDescending(p => p.Value).Take(10).Select(p => $"{p.Key}={p.Value}")));
+                if (check.Status != AofStatus.Valid)
+                {
+                    Console.WriteLine($"  error: {check.ErrorFile} @ {check.ErrorOffset}: {check.Error}");
+                    status = 1;
+                }
+            }
+            return status;
+        }
+
+        /// <summary>aof-plan PATH [FLUSHALL|FLUSHDB|unix-seconds]: the plan Repair-AofFile would carry out (reads only).</summary>
+        private static async Task<int> AofPlanAsync(string[] arguments)
+        {
+            var target = arguments.Length > 1 ? arguments[1] : null;
+            var request = target == null ? new AofRepairRequest()
+                : long.TryParse(target, out var seconds) ? new AofRepairRequest { ToTimestamp = DateTimeOffset.FromUnixTimeSeconds(seconds) }
+                : new AofRepairRequest { BeforeCommand = target };
+            var watch = Stopwatch.StartNew();
+            var plan = await AofRepairer.PlanAsync(arguments[0], request);
+            Console.WriteLine($"{plan.Describe()}; requires_force={plan.RequiresForce} seconds={watch.Elapsed.TotalSeconds:F3}");
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using System.IO;
+using System.Management.Automation;
+using RedisRecovery.Rdb;
+
+namespace RedisRecovery.PowerShell.Commands
+{
+    /// <summary>
+    /// Checks RDB files like redis-check-rdb, but returns an object per file. A damaged file is a non-terminating
+    /// error and an object with IsValid = $false, so scripts can both catch it and filter on it.
+    /// </summary>
+    [Cmdlet(VerbsDiagnostic.Test, "RdbFile", DefaultParameterSetName = PathParameterSet)]
+    [OutputType(typeof(RdbFileCheck))]
+    [OutputType(typeof(bool))]
+    public sealed class TestRdbFileCommand : FileInputCmdlet
+    {
+        /// <summary>Return only $true or $false per file, without error records.</summary>
+        [Parameter]
+        public SwitchParameter Quiet { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            foreach (var file in ResolveInputPaths(File.Exists))
+            {
+                var check = RunEngine(hooks => RdbFileChecker.CheckFileAsync(file, options: null, hooks.Progress, hooks.Cancellation));
+                if (Quiet)
+                {
+                    WriteObject(check.IsValid);
+                    continue;
+                }
+                if (check.Exception != null)
+                {
+                    WriteError(ToErrorRecord(check.Exception, file));
+                }
+                WriteObject(check);
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace RedisRecovery.Resp
+{
+    /// <summary>
+    /// Streams commands to one connection with a bounded number of unanswered bytes: commands are buffered and sent
+    /// in large writes; when more than the connection's MaxInFlightBytes await replies, replies are read (oldest
+    /// first, each handed to the callback with its tag) until half of that remains. Memory stays flat on both sides
+    /// however many commands go through, which is what a bulk restore needs.
+    /// </summary>
+    public sealed class RedisPipeline<TTag>
+    {
+        private readonly RedisConnection _connection;
+        private readonly Action<TTag, RespValue> _onReply;
+        private readonly Queue<(TTag Tag, long Size)> _unanswered = new();
+        private long _inFlightBytes;
+        private bool _unflushed;
+
+        internal RedisPipeline(RedisConnection connection, Action<TTag, RespValue> onReply)
+        {
+            _connection = connection;
+            _onReply = onReply;
+        }
+
+        /// <summary>Commands sent whose replies have not been read yet.</summary>
+        public int Pending => _unanswered.Count;
+
+        public long Sent { get; private set; }
+
+        public long Answered { get; private set; }
+
+        public Task SendAsync(RedisCommand command, TTag tag, CancellationToken cancellationToken = default) =>
+            _connection.RunAsync(command.Name, async token =>
+            {
+                var size = command.EncodedLength;
+                await _connection.WriteAsync(command, token).ConfigureAwait(false);
+                _unanswered.Enqueue((tag, size));
+                _inFlightBytes += size;
+                _unflushed = true;
+                Sent++;
+                if (_inFlightBytes > _connection.MaxInFlightBytes)
+                {
+                    await DrainAsync(_connection.MaxInFlightBytes / 2, token).ConfigureAwait(false);
+                }
+                return true;
+            }, cancellationToken);
+
+        /// <summary>Sends what is buffered and reads every outstanding reply.</summary>
+        public Task CompleteAsync(CancellationToken cancellationToken = default) =>
+            _connection.RunAsync("pipeline", async token =>
+            {
+                await DrainAsync(0, token).ConfigureAwait(false);
+                return true;
+            }, cancellationToken);
+
+        private async Task DrainAsync(long target, CancellationToken token)
+        {
+            if (_unflushed)
+            {
+                await _connection.FlushAsync(token).ConfigureAwait(false);
+                _unflushed = false;
+            }
+            while (_unanswered.Count > 0 && (_inFlightBytes > target || target == 0))
+            {
+                var reply = await _connection.ReadReplyCoreAsync(token).ConfigureAwait(false);
+                var (tag, size) = _unanswered.Dequeue();
+                _inFlightBytes -= size;
+                Answered++;
+                _onReply(tag, reply);
+            }
+        }
+    }
+}
