@@ -114,10 +114,10 @@ namespace RedisRecovery.Tests.Resp
         }
 
         [Fact]
-        public async Task Read_TlsServer_ReadsTheStatusOverTls()
+        public async Task Read_TlsServer_ReadsTheStatusOverTlsAndNamesTheEndpointRediss()
         {
             using var server = await RedisServerProcess.StartAsync(Server().WithTls(TestCertificates.Instance));
-            var options = new RedisConnectionOptions(RedisEndpoint.Parse($"rediss://{server.Endpoint}")) { Tls = { CaCertificatePath = TestCertificates.Instance.CaCertificate } };
+            var options = new RedisConnectionOptions(RedisEndpoint.Parse(server.Endpoint)) { UseTls = true, Tls = { CaCertificatePath = TestCertificates.Instance.CaCertificate } };
             var status = await InstanceStatusReader.ReadAsync(options);
             Assert.Equal($"rediss://{server.Endpoint}", status.Endpoint);
             Assert.Equal(server.ProcessId, status.ProcessId);
