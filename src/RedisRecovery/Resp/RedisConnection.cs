@@ -125,12 +125,7 @@ namespace RedisRecovery.Resp
         /// <summary>Runs one command; an error reply becomes a <see cref="RedisServerErrorException"/>.</summary>
         public async Task<RespValue> ExecuteAsync(RedisCommand command, CancellationToken cancellationToken = default)
         {
-            var reply = await RunAsync(command.Name, async token =>
-            {
-                await _writer.WriteAsync(command, token).ConfigureAwait(false);
-                await _writer.FlushAsync(token).ConfigureAwait(false);
-                return await ReadReplyCoreAsync(token).ConfigureAwait(false);
-            }, cancellationToken).ConfigureAwait(false);
+            var reply = await RunAsync(command.Name, token => RoundTripAsync(command, token), cancellationToken).ConfigureAwait(false);
             return reply.IsError ? throw ToException(command, reply) : reply;
         }
 
@@ -414,12 +409,14 @@ namespace RedisRecovery.Resp
 
         /// <summary>Login commands share what is left of the connect timeout.</summary>
         private Task<RespValue> RunLoginCommandAsync(RedisCommand command, DateTime deadline, CancellationToken cancellationToken) =>
-            RunAsync(command.Name, async token =>
-            {
-                await _writer.WriteAsync(command, token).ConfigureAwait(false);
-                await _writer.FlushAsync(token).ConfigureAwait(false);
-                return await ReadReplyCoreAsync(token).ConfigureAwait(false);
-            }, Remaining(deadline), cancellationToken);
+            RunAsync(command.Name, token => RoundTripAsync(command, token), Remaining(deadline), cancellationToken);
+
+        private async Task<RespValue> RoundTripAsync(RedisCommand command, CancellationToken token)
+        {
+            await _writer.WriteAsync(command, token).ConfigureAwait(false);
+            await _writer.FlushAsync(token).ConfigureAwait(false);
+            return await ReadReplyCoreAsync(token).ConfigureAwait(false);
+        }
 
         private static TimeSpan Remaining(DateTime deadline)
         {
