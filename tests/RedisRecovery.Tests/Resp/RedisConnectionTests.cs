@@ -54,6 +54,21 @@ namespace RedisRecovery.Tests.Resp
         }
 
         [Fact]
+        public async Task Connect_UnixSocket_ReachesTheSameServer()
+        {
+            var directory = RedisServerProcess.CreateTempDirectory();
+            var socket = System.IO.Path.Combine(directory, "redis.sock");
+            using var server = await RedisServerProcess.StartAsync(new RedisServerOptions { Output = _output, Directory = directory }.WithArguments("--unixsocket", socket));
+            await using var connection = await RedisConnection.ConnectAsync(new RedisConnectionOptions(RedisEndpoint.Parse(socket)));
+            Assert.Equal(server.ProcessId.ToString(), (await connection.ExecuteAsync("INFO", "server")).AsString()!.Split("\r\n").Single(line => line.StartsWith("process_id:")).Substring(11));
+            var missing = await Assert.ThrowsAsync<RedisConnectionException>(() => RedisConnection.ConnectAsync(new RedisConnectionOptions(RedisEndpoint.Parse(socket + ".missing"))));
+            Assert.Equal(RedisErrorIds.ConnectionRefused, missing.ErrorId);
+            Assert.Contains(socket + ".missing", missing.Message);
+            Assert.Contains("does not exist", missing.Message);
+            System.IO.Directory.Delete(directory, recursive: true);
+        }
+
+        [Fact]
         public async Task Connect_RequirePassWithPasswordInUri_AuthenticatesAndSelectsTheDatabase()
         {
             using var server = await RedisServerProcess.StartAsync(new RedisServerOptions { Output = _output }.RequirePass());
