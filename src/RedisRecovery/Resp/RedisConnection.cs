@@ -266,9 +266,11 @@ namespace RedisRecovery.Resp
                 throw new InvalidOperationException("A RedisConnection runs one operation at a time.");
             }
             using var timeoutSource = timeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(timeout);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
+            // Pipelines call this once per command: skip the linked source when the caller cannot cancel.
+            using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token) : null;
+            var token = linked?.Token ?? timeoutSource.Token;
             // Closing the socket is the one way to end a pending read on every runtime (netstandard2.0 ignores the token).
-            using var abort = linked.Token.Register(() =>
+            using var abort = token.Register(() =>
             {
                 _brokenReason ??= timeoutSource.IsCancellationRequested ? $"{what} timed out" : $"{what} was cancelled";
                 _stream.Dispose();
@@ -276,7 +278,7 @@ namespace RedisRecovery.Resp
             _operationTimeout = timeoutSource;
             try
             {
-                return await operation(linked.Token).ConfigureAwait(false);
+                return await operation(token).ConfigureAwait(false);
             }
             catch (Exception exception) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
