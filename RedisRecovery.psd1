@@ -15,6 +15,7 @@
         'RedisRecovery.Backup.format.ps1xml'
         'RedisRecovery.Rdb.format.ps1xml'
         'RedisRecovery.Aof.format.ps1xml'
+        'RedisRecovery.Instance.format.ps1xml'
     )
     CmdletsToExport        = @(
         'Get-RedisBackup'
@@ -22,6 +23,7 @@
         'Test-RdbFile'
         'Test-AofFile'
         'Repair-AofFile'
+        'Get-RedisInstanceStatus'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()
