@@ -97,6 +97,11 @@ namespace RedisRecovery.Storage.S3
         public async Task<S3DownloadResult> DownloadAsync(string name, Stream destination, string? expectedSha256, IProgress<long>? bytesRead,
             CancellationToken cancellationToken)
         {
+            if (expectedSha256 != null && !Hex.IsSha256(expectedSha256))
+            {
+                throw new RedisRecoveryException("S3InvalidOptions", FailureKind.InvalidArgument,
+                    $"The expected SHA-256 for {S3Location.UriFor(name)} is not 64 hex digits.") { Target = expectedSha256 };
+            }
             using var source = await OpenVerifyingAsync(name, expectedSha256, cancellationToken).ConfigureAwait(false);
             var buffer = new byte[128 * 1024];
             long total = 0;
