@@ -245,6 +245,9 @@ namespace RedisRecovery.Storage.S3
                 MaxErrorRetry = options.MaxRetries,
                 Timeout = options.RequestTimeout,
                 MaxConnectionsPerServer = options.Parallelism + 2,
+                // The SDK copies request and response bodies through a buffer of this size (8 KiB by default): larger
+                // copies cut the per-write overhead of multi-megabyte parts.
+                BufferSize = 256 * 1024,
                 // We compute and send SHA-256 ourselves (per part, for the composite); the SDK's default CRC32 trailer would
                 // be a second checksum that some S3-compatible servers refuse.
                 RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,

@@ -87,6 +87,7 @@ namespace RedisRecovery.Storage.S3
                 InputStream = new MemoryStream(buffer, 0, length, writable: false),
                 AutoCloseStream = true,
                 ContentType = "application/octet-stream",
+                UseChunkEncoding = false,
             };
             request.Metadata[S3BackupStore.Sha256MetadataKey] = Hex.Lower(sha256);
             if (_options.UseServerChecksums)
@@ -181,6 +182,7 @@ namespace RedisRecovery.Storage.S3
                     PartNumber = partNumber,
                     PartSize = length,
                     InputStream = new MemoryStream(buffer, 0, length, writable: false),
+                    UseChunkEncoding = false,
                 };
                 if (_options.UseServerChecksums)
                 {
