@@ -73,5 +73,48 @@ namespace RedisRecovery.Tests.Storage
             Assert.True(exit == 0, errors);
             Assert.Equal(plaintext, await File.ReadAllBytesAsync(emergency));
         }
+
+        [Fact]
+        public async Task EncryptingWhileUploading_NeedsNoTemporaryFile_AndGpgDecryptsTheObject()
+        {
+            var s3 = new S3TestEnvironment(_server);
+            var bucket = await s3.NewBucketAsync();
+            using var store = s3.Store($"s3://{bucket}");
+            var plaintext = S3TestEnvironment.RandomBytes(11 * 1024 * 1024 + 5, seed: 12);
+
+            S3UploadResult uploaded;
+            using (var ciphertext = OpenPgpEncryptingStream.CreateReader(new ForwardOnlyStream(plaintext), S3TestEnvironment.Secure(Passphrase),
+                       new OpenPgpEncryptionOptions { KeyDerivationBytes = 1024 }))
+            {
+                uploaded = await store.UploadAsync("streamed.rdb.gpg", ciphertext, null, CancellationToken.None);
+            }
+
+            Assert.Equal(3, uploaded.PartCount);
+            var downloaded = Path.Combine(_directory, "streamed.rdb.gpg");
+            await using (var file = File.Create(downloaded))
+            {
+                await store.DownloadAsync("streamed.rdb.gpg", file, uploaded.Sha256, null, CancellationToken.None);
+            }
+            using var gpg = new GpgProcess();
+            var decrypted = Path.Combine(_directory, "streamed.rdb");
+            var (exit, errors) = await gpg.RunAsync(Passphrase, "--output", decrypted, "--decrypt", downloaded);
+            Assert.True(exit == 0, errors);
+            Assert.Equal(plaintext, await File.ReadAllBytesAsync(decrypted));
+        }
+
+        [Fact]
+        public async Task EncryptingWhileUploading_FromASourceThatFails_LeavesNothing()
+        {
+            var s3 = new S3TestEnvironment(_server);
+            var bucket = await s3.NewBucketAsync();
+            using var store = s3.Store($"s3://{bucket}");
+            using var ciphertext = OpenPgpEncryptingStream.CreateReader(
+                new ForwardOnlyStream(S3TestEnvironment.RandomBytes(7 * 1024 * 1024, seed: 13), failAtEnd: true),
+                S3TestEnvironment.Secure(Passphrase), new OpenPgpEncryptionOptions { KeyDerivationBytes = 1024 });
+
+            await Assert.ThrowsAsync<IOException>(() => store.UploadAsync("half.rdb.gpg", ciphertext, null, CancellationToken.None));
+
+            Assert.True(await s3.BucketIsEmptyWithoutPendingUploadsAsync(bucket));
+        }
     }
 }

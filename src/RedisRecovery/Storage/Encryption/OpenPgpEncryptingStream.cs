@@ -99,6 +99,13 @@ namespace RedisRecovery.Storage.Encryption
             _literal = new PartialLengthPacketWriter(OpenPgpPackets.LiteralData, ChunkBits, EncryptAsync);
         }
 
+        /// <summary>
+        /// A readable stream of the encrypted message of <paramref name="plaintext"/>, encrypted as it is read (for an
+        /// upload straight from a backup source). The message ends only if the plaintext ends normally.
+        /// </summary>
+        public static Stream CreateReader(Stream plaintext, SecureString passphrase, OpenPgpEncryptionOptions? options = null, bool leaveOpen = false) =>
+            new OpenPgpEncryptingReader(plaintext, passphrase, options, leaveOpen);
+
         public override bool CanRead => false;
 
         public override bool CanSeek => false;
