@@ -198,7 +198,8 @@ namespace RedisRecovery.Storage.S3
                 expected.Sha256Hex = metadataSha;
                 expected.Sha256Origin = "the SHA-256 in the object's metadata";
             }
-            if (composite && long.TryParse(response.Metadata[PartSizeMetadataKey], NumberStyles.None, CultureInfo.InvariantCulture, out var partSize) && partSize > 0)
+            // A given SHA-256 of the whole object is the strongest check: the composite one would only cost a second hash pass.
+            if (expectedSha256 == null && composite && long.TryParse(response.Metadata[PartSizeMetadataKey], NumberStyles.None, CultureInfo.InvariantCulture, out var partSize) && partSize > 0)
             {
                 expected.CompositeBase64 = serverChecksum;
                 expected.CompositePartSize = partSize;
