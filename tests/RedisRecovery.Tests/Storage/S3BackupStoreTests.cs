@@ -418,6 +418,25 @@ namespace RedisRecovery.Tests.Storage
             Assert.Equal("S3InvalidObjectName", Assert.Throws<RedisRecoveryException>(() => location.KeyFor("")).ErrorId);
         }
 
+        public static IEnumerable<object[]> InvalidOptions() => new[]
+        {
+            new object[] { new S3StoreOptions { PartSize = 1024 * 1024 } },
+            new object[] { new S3StoreOptions { Parallelism = 0 } },
+            new object[] { new S3StoreOptions { ListPageSize = 1001 } },
+            new object[] { new S3StoreOptions { KmsKeyId = "key", ServerSideEncryption = S3ServerSideEncryption.Aes256 } },
+            new object[] { new S3StoreOptions { EndpointUrl = new Uri("ftp://127.0.0.1/") } },
+            new object[] { new S3StoreOptions { ProfileName = "p", Credential = new BackupStoreCredential("AKID", S3TestEnvironment.Secure("s")) } },
+        };
+
+        [Theory]
+        [MemberData(nameof(InvalidOptions))]
+        public void Store_RefusesOptionsThatCannotWork(S3StoreOptions options)
+        {
+            var error = Assert.Throws<RedisRecoveryException>(() => new S3BackupStore(S3Location.Parse("s3://bucket-a"), options));
+            Assert.Equal("S3InvalidOptions", error.ErrorId);
+            Assert.Equal(FailureKind.InvalidArgument, error.Kind);
+        }
+
         [Fact]
         public void Credential_NeverShowsItsSecret()
         {

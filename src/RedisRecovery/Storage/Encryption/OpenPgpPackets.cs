@@ -46,7 +46,6 @@ namespace RedisRecovery.Storage.Encryption
         public const int Marker = 10;
         public const int LiteralData = 11;
         public const int IntegrityProtected = 18;
-        public const int ModificationDetectionCode = 19;
 
         /// <summary>
         /// Reads one packet header; null at a clean end of data. <paramref name="position"/> gives the offset of the next

@@ -131,6 +131,10 @@ namespace RedisRecovery.Storage.S3
             {
                 throw Misuse($"MaxRetries must be between 0 and 20 (it is {MaxRetries}).");
             }
+            if (EndpointUrl != null && (!EndpointUrl.IsAbsoluteUri || (EndpointUrl.Scheme != Uri.UriSchemeHttp && EndpointUrl.Scheme != Uri.UriSchemeHttps)))
+            {
+                throw Misuse($"EndpointUrl must be an absolute http:// or https:// address (it is '{EndpointUrl}').");
+            }
             if (KmsKeyId != null && ServerSideEncryption != S3ServerSideEncryption.AwsKms)
             {
                 throw Misuse("KmsKeyId needs ServerSideEncryption AwsKms.");
