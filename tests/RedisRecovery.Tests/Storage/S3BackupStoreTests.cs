@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Net;
+using System.Net.Http;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
@@ -279,6 +280,42 @@ namespace RedisRecovery.Tests.Storage
             var error = await Assert.ThrowsAsync<RedisRecoveryException>(() =>
                 store.DownloadAsync("a.rdb", Stream.Null, new string('0', 64), null, CancellationToken.None));
             Assert.Equal("S3ChecksumMismatch", error.ErrorId);
+        }
+
+        [Theory]
+        [InlineData(999, null, "S3SizeMismatch")]
+        [InlineData(1000, "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "S3ChecksumMismatch")]
+        public async Task Upload_WhoseStoredObjectDoesNotMatchWhatWasSent_FailsAndDeletesIt(long reportedSize, string? reportedChecksum, string errorId)
+        {
+            // The verifying HEAD is answered by the test with the facts of a damaged object; fauxqs stored the real one.
+            var bucket = await _s3.NewBucketAsync();
+            var handler = new RecordingHandler
+            {
+                Intercept = r =>
+                {
+                    if (r.Method != "HEAD")
+                    {
+                        return null;
+                    }
+                    var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(Array.Empty<byte>()) };
+                    response.Content.Headers.ContentLength = reportedSize;
+                    response.Content.Headers.LastModified = DateTimeOffset.UtcNow;
+                    if (reportedChecksum != null)
+                    {
+                        response.Headers.Add("x-amz-checksum-sha256", reportedChecksum);
+                    }
+                    return response;
+                },
+            };
+            using var store = _s3.Store($"s3://{bucket}", handler);
+
+            var error = await Assert.ThrowsAsync<RedisRecoveryException>(() =>
+                store.PutAsync("checked.rdb", new MemoryStream(new byte[1000]), null, CancellationToken.None));
+
+            Assert.Equal(errorId, error.ErrorId);
+            Assert.Equal(FailureKind.CorruptData, error.Kind);
+            Assert.Contains(handler.Requests, r => r.Method == "DELETE" && r.Uri.AbsolutePath.EndsWith("/checked.rdb"));
+            Assert.True(await _s3.BucketIsEmptyWithoutPendingUploadsAsync(bucket));
         }
 
         [Theory]

@@ -134,16 +134,20 @@ namespace RedisRecovery.Storage.S3
                     $"{target} is missing right after its upload completed.", target);
             if (head.ContentLength != sent.Length)
             {
+                await DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
                 throw S3Errors.Error(S3Errors.SizeMismatch, FailureKind.CorruptData,
-                    $"{target} holds {head.ContentLength} bytes after uploading {sent.Length}.", target);
+                    $"{target} held {head.ContentLength} bytes after uploading {sent.Length}; the object was deleted.", target);
             }
             var serverChecksumVerified = false;
             if (_options.UseServerChecksums && !string.IsNullOrEmpty(head.ChecksumSHA256))
             {
                 if (!S3Checksums.SameBase64Digest(head.ChecksumSHA256, sent.ServerChecksum))
                 {
+                    // A damaged object under a backup's name is worse than none.
+                    await DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
                     throw S3Errors.Error(S3Errors.ChecksumMismatch, FailureKind.CorruptData,
-                        $"{target}: the server's SHA-256 checksum {head.ChecksumSHA256} differs from the {sent.ServerChecksum} of the bytes sent.", target);
+                        $"{target}: the server's SHA-256 checksum {head.ChecksumSHA256} differs from the {sent.ServerChecksum} of the bytes sent; the object was deleted.",
+                        target);
                 }
                 serverChecksumVerified = true;
             }
