@@ -16,6 +16,8 @@ namespace RedisRecovery.Bench
             ["rdb-check"] = RdbCheckAsync,
             ["aof-check"] = AofCheckAsync,
             ["aof-plan"] = AofPlanAsync,
+            ["s3-upload"] = S3TransferBench.UploadAsync,
+            ["s3-download"] = S3TransferBench.DownloadAsync,
         };
 
         public static async Task<int> Main(string[] args)

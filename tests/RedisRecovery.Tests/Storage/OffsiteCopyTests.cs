@@ -1,0 +1,120 @@
+using System;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisRecovery.Storage.Encryption;
+using RedisRecovery.Storage.S3;
+using RedisRecovery.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace RedisRecovery.Tests.Storage
+{
+    /// <summary>The engine parts together: an encrypted backup goes to S3 and comes back, by our code and by plain gpg.</summary>
+    [Collection(S3ServerCollection.Name)]
+    public sealed class OffsiteCopyTests : IDisposable
+    {
+        private const string Passphrase = "off-site passphrase";
+        private readonly S3ServerProcess _server;
+        private readonly ITestOutputHelper _output;
+        private readonly int _logMark;
+        private readonly string _directory = RedisServerProcess.CreateTempDirectory();
+
+        public OffsiteCopyTests(S3ServerProcess server, ITestOutputHelper output)
+        {
+            _server = server;
+            _output = output;
+            _logMark = server.LogMark;
+        }
+
+        public void Dispose()
+        {
+            _server.WriteLogSince(_logMark, _output);
+            Directory.Delete(_directory, recursive: true);
+        }
+
+        [Fact]
+        public async Task EncryptedBackup_UploadedInParts_DecryptsWhileStreamingBack_AndGpgReadsTheDownloadedCopy()
+        {
+            var s3 = new S3TestEnvironment(_server);
+            var bucket = await s3.NewBucketAsync();
+            using var store = s3.Store($"s3://{bucket}/offsite");
+            var plaintext = S3TestEnvironment.RandomBytes(7 * 1024 * 1024 + 99, seed: 11);
+            var rdb = Path.Combine(_directory, "cache.rdb");
+            await File.WriteAllBytesAsync(rdb, plaintext);
+            var sealedCopy = rdb + ".gpg";
+            var encryption = await OpenPgpFiles.EncryptFileAsync(rdb, sealedCopy, S3TestEnvironment.Secure(Passphrase),
+                new OpenPgpEncryptionOptions { KeyDerivationBytes = 1024 }, CancellationToken.None);
+
+            S3UploadResult uploaded;
+            await using (var file = File.OpenRead(sealedCopy))
+            {
+                uploaded = await store.UploadAsync("cache.rdb.gpg", file, null, CancellationToken.None);
+            }
+            Assert.Equal(2, uploaded.PartCount);
+            Assert.Equal(encryption.CiphertextSha256, uploaded.Sha256);
+
+            await using (var remote = await store.OpenReadAsync("cache.rdb.gpg", CancellationToken.None))
+            await using (var decrypting = await OpenPgpDecryptingStream.OpenAsync(remote, S3TestEnvironment.Secure(Passphrase), "s3 copy", false,
+                             CancellationToken.None))
+            {
+                using var restored = new MemoryStream();
+                await decrypting.CopyToAsync(restored);
+                Assert.Equal(plaintext, restored.ToArray());
+            }
+
+            var downloaded = Path.Combine(_directory, "downloaded.rdb.gpg");
+            await using (var file = File.Create(downloaded))
+            {
+                await store.DownloadAsync("cache.rdb.gpg", file, encryption.CiphertextSha256, null, CancellationToken.None);
+            }
+            using var gpg = new GpgProcess();
+            var emergency = Path.Combine(_directory, "emergency.rdb");
+            var (exit, errors) = await gpg.RunAsync(Passphrase, "--output", emergency, "--decrypt", downloaded);
+            Assert.True(exit == 0, errors);
+            Assert.Equal(plaintext, await File.ReadAllBytesAsync(emergency));
+        }
+
+        [Fact]
+        public async Task EncryptingWhileUploading_NeedsNoTemporaryFile_AndGpgDecryptsTheObject()
+        {
+            var s3 = new S3TestEnvironment(_server);
+            var bucket = await s3.NewBucketAsync();
+            using var store = s3.Store($"s3://{bucket}");
+            var plaintext = S3TestEnvironment.RandomBytes(11 * 1024 * 1024 + 5, seed: 12);
+
+            S3UploadResult uploaded;
+            using (var ciphertext = OpenPgpEncryptingStream.CreateReader(new ForwardOnlyStream(plaintext), S3TestEnvironment.Secure(Passphrase),
+                       new OpenPgpEncryptionOptions { KeyDerivationBytes = 1024 }))
+            {
+                uploaded = await store.UploadAsync("streamed.rdb.gpg", ciphertext, null, CancellationToken.None);
+            }
+
+            Assert.Equal(3, uploaded.PartCount);
+            var downloaded = Path.Combine(_directory, "streamed.rdb.gpg");
+            await using (var file = File.Create(downloaded))
+            {
+                await store.DownloadAsync("streamed.rdb.gpg", file, uploaded.Sha256, null, CancellationToken.None);
+            }
+            using var gpg = new GpgProcess();
+            var decrypted = Path.Combine(_directory, "streamed.rdb");
+            var (exit, errors) = await gpg.RunAsync(Passphrase, "--output", decrypted, "--decrypt", downloaded);
+            Assert.True(exit == 0, errors);
+            Assert.Equal(plaintext, await File.ReadAllBytesAsync(decrypted));
+        }
+
+        [Fact]
+        public async Task EncryptingWhileUploading_FromASourceThatFails_LeavesNothing()
+        {
+            var s3 = new S3TestEnvironment(_server);
+            var bucket = await s3.NewBucketAsync();
+            using var store = s3.Store($"s3://{bucket}");
+            using var ciphertext = OpenPgpEncryptingStream.CreateReader(
+                new ForwardOnlyStream(S3TestEnvironment.RandomBytes(7 * 1024 * 1024, seed: 13), failAtEnd: true),
+                S3TestEnvironment.Secure(Passphrase), new OpenPgpEncryptionOptions { KeyDerivationBytes = 1024 });
+
+            await Assert.ThrowsAsync<IOException>(() => store.UploadAsync("half.rdb.gpg", ciphertext, null, CancellationToken.None));
+
+            Assert.True(await s3.BucketIsEmptyWithoutPendingUploadsAsync(bucket));
+        }
+    }
+}
