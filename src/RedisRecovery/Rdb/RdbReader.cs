@@ -252,17 +252,36 @@ namespace RedisRecovery.Rdb
             }
         }
 
-        private async ValueTask ReadValueAsync(RdbEntry entry, CancellationToken cancellationToken)
+        private ValueTask ReadValueAsync(RdbEntry entry, CancellationToken cancellationToken)
         {
-            var capture = _capture;
-            if (capture is null)
+            if (_capture is null)
             {
-                var (encoding, _) = await _walker.WalkValueAsync(entry.TypeId, decode: false, cancellationToken).ConfigureAwait(false);
-                entry.Encoding = encoding;
-                entry.ValueLength = _input.Position - entry.ValueOffset;
-                _input.LastGoodKeyBytes = entry.Key;
-                return;
+                var walk = _walker.WalkValueAsync(entry.TypeId, decode: false, cancellationToken);
+                if (walk.IsCompletedSuccessfully)
+                {
+                    CompleteUncaptured(entry, walk.Result.Encoding);
+                    return default;
+                }
+                return WalkUncapturedAsync(entry, walk);
             }
+            return ReadCapturedValueAsync(entry, _capture, cancellationToken);
+        }
+
+        private async ValueTask WalkUncapturedAsync(RdbEntry entry, ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> walk)
+        {
+            var (encoding, _) = await walk.ConfigureAwait(false);
+            CompleteUncaptured(entry, encoding);
+        }
+
+        private void CompleteUncaptured(RdbEntry entry, RdbValueEncoding encoding)
+        {
+            entry.Encoding = encoding;
+            entry.ValueLength = _input.Position - entry.ValueOffset;
+            _input.LastGoodKeyBytes = entry.Key;
+        }
+
+        private async ValueTask ReadCapturedValueAsync(RdbEntry entry, ValueCapture capture, CancellationToken cancellationToken)
+        {
             capture.Reset();
             _input.BeginCapture(capture);
             var walk = WalkCapturedAsync(entry, cancellationToken);

@@ -413,7 +413,23 @@ namespace RedisRecovery.Rdb
 
         /// <summary>Walks one value of <paramref name="type"/>; returns how its strings are stored (for plain strings)
         /// and, when <paramref name="decode"/> is set, its elements.</summary>
-        public async ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> WalkValueAsync(byte type, bool decode, CancellationToken cancellationToken)
+        public ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> WalkValueAsync(byte type, bool decode, CancellationToken cancellationToken)
+        {
+            // Plain strings are most keys of most files: skip them without entering the general state machine.
+            if (type == RdbFormat.TypeString && !decode)
+            {
+                var skip = SkipStringAsync("string value", cancellationToken);
+                return skip.IsCompletedSuccessfully
+                    ? new ValueTask<(RdbValueEncoding, RdbValue?)>((EncodingOf(skip.Result), null))
+                    : FinishSkipAsync(skip);
+            }
+            return WalkAnyValueAsync(type, decode, cancellationToken);
+        }
+
+        private static async ValueTask<(RdbValueEncoding, RdbValue?)> FinishSkipAsync(ValueTask<RdbStringForm> skip) =>
+            (EncodingOf(await skip.ConfigureAwait(false)), null);
+
+        private async ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> WalkAnyValueAsync(byte type, bool decode, CancellationToken cancellationToken)
         {
             var start = _input.Position;
             switch (type)
