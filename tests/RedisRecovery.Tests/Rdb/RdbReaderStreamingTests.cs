@@ -114,6 +114,23 @@ namespace RedisRecovery.Tests.Rdb
         }
 
         [Fact]
+        public async Task Reader_DisposedWhileALargeValueWaits_EndsThatValueInsteadOfHanging()
+        {
+            var bytes = File.ReadAllBytes(FixtureManifest.Get("generated/rdb/dump-7.0.15.rdb").FullPath);
+            var reader = new RdbReader(new ChunkedStream(bytes, 4096, 4096), new RdbReaderOptions { LargeValueThreshold = 1024, BufferSize = 1024 });
+            RdbEntry? large = null;
+            while (large is null && await reader.ReadEntryAsync() is RdbEntry entry)
+            {
+                large = entry.IsLargeValuePending ? entry : null;
+            }
+            Assert.NotNull(large);
+            reader.Dispose();
+            var copy = large!.CopyValueToAsync(new MemoryStream()).AsTask();
+            Assert.Same(copy, await Task.WhenAny(copy, Task.Delay(TimeSpan.FromSeconds(10))));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => copy);
+        }
+
+        [Fact]
         public async Task Reader_OfAnRdbPreamble_StopsAtItsEnd_AndHandsBackWhatFollows()
         {
             var rdb = File.ReadAllBytes(FixtureManifest.Get("generated/rdb/dump-7.0.15.rdb").FullPath);
