@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -29,6 +30,7 @@ namespace RedisRecovery.Rdb
         public const long MaxNameLength = 512L * 1024 * 1024;
 
         private const int StreamIdSize = 16;
+        private const int UntrustedAllocation = 1024 * 1024;
         private const byte StreamItemDeleted = 1;
         private const byte StreamItemSameFields = 2;
 
@@ -45,8 +47,6 @@ namespace RedisRecovery.Rdb
             _validate = validate;
             _blobLimit = blobLimit;
         }
-
-        public RdbInput Input => _input;
 
         // ---- lengths and numbers ----
 
@@ -296,9 +296,7 @@ namespace RedisRecovery.Rdb
             {
                 CheckMaximum(what, start, (long)Math.Min(length, long.MaxValue), maxLength);
                 _input.CheckRemaining((long)Math.Min(length, long.MaxValue), what);
-                var bytes = length == 0 ? Array.Empty<byte>() : new byte[length];
-                await _input.ReadExactlyAsync(bytes, what, cancellationToken).ConfigureAwait(false);
-                return (bytes, RdbStringForm.Raw);
+                return (await ReadRawAsync(what, (int)length, cancellationToken).ConfigureAwait(false), RdbStringForm.Raw);
             }
             long integer;
             switch (length)
@@ -330,6 +328,34 @@ namespace RedisRecovery.Rdb
             return (PackedEncodings.IntegerText(integer), RdbStringForm.Int);
         }
 
+        /// <summary>
+        /// Reads <paramref name="length"/> raw bytes. When the stream cannot say how much remains, a large length is
+        /// not trusted with an allocation of its size: the bytes are gathered as they arrive, so a damaged prefix
+        /// ends in "unexpected end of data" rather than a huge allocation.
+        /// </summary>
+        private async ValueTask<byte[]> ReadRawAsync(string what, int length, CancellationToken cancellationToken)
+        {
+            if (length == 0)
+            {
+                return Array.Empty<byte>();
+            }
+            if (_input.KnownEnd != null || length <= UntrustedAllocation)
+            {
+                var bytes = new byte[length];
+                await _input.ReadExactlyAsync(bytes, what, cancellationToken).ConfigureAwait(false);
+                return bytes;
+            }
+            using var gathered = new MemoryStream(UntrustedAllocation);
+            var chunk = new byte[UntrustedAllocation];
+            for (var remaining = length; remaining > 0; remaining -= chunk.Length)
+            {
+                var step = Math.Min(remaining, chunk.Length);
+                await _input.ReadExactlyAsync(new Memory<byte>(chunk, 0, step), what, cancellationToken).ConfigureAwait(false);
+                gathered.Write(chunk, 0, step);
+            }
+            return gathered.ToArray();
+        }
+
         /// <summary>A blob that must be checked (ziplist, listpack...): whole when within the limit, else skipped (null).</summary>
         private async ValueTask<byte[]?> ReadBlobAsync(string what, bool decode, CancellationToken cancellationToken)
         {
@@ -349,9 +375,7 @@ namespace RedisRecovery.Rdb
                     return null;
                 }
                 _input.CheckRemaining((long)length, what);
-                var bytes = new byte[length];
-                await _input.ReadExactlyAsync(bytes, what, cancellationToken).ConfigureAwait(false);
-                return bytes;
+                return await ReadRawAsync(what, (int)length, cancellationToken).ConfigureAwait(false);
             }
             if (length != 3)
             {
@@ -413,7 +437,23 @@ namespace RedisRecovery.Rdb
 
         /// <summary>Walks one value of <paramref name="type"/>; returns how its strings are stored (for plain strings)
         /// and, when <paramref name="decode"/> is set, its elements.</summary>
-        public async ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> WalkValueAsync(byte type, bool decode, CancellationToken cancellationToken)
+        public ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> WalkValueAsync(byte type, bool decode, CancellationToken cancellationToken)
+        {
+            // Plain strings are most keys of most files: skip them without entering the general state machine.
+            if (type == RdbFormat.TypeString && !decode)
+            {
+                var skip = SkipStringAsync("string value", cancellationToken);
+                return skip.IsCompletedSuccessfully
+                    ? new ValueTask<(RdbValueEncoding, RdbValue?)>((EncodingOf(skip.Result), null))
+                    : FinishSkipAsync(skip);
+            }
+            return WalkAnyValueAsync(type, decode, cancellationToken);
+        }
+
+        private static async ValueTask<(RdbValueEncoding, RdbValue?)> FinishSkipAsync(ValueTask<RdbStringForm> skip) =>
+            (EncodingOf(await skip.ConfigureAwait(false)), null);
+
+        private async ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> WalkAnyValueAsync(byte type, bool decode, CancellationToken cancellationToken)
         {
             var start = _input.Position;
             switch (type)
@@ -488,16 +528,24 @@ namespace RedisRecovery.Rdb
             _ => RdbValueEncoding.Raw,
         };
 
-        private async ValueTask<List<byte[]>?> ReadStringSequenceAsync(string what, int stringsPerElement, bool decode, CancellationToken cancellationToken)
+        /// <summary>The element count of a collection: never zero (Redis drops empty keys, a file holding one is
+        /// damaged) and never more than the bytes that can remain.</summary>
+        private async ValueTask<ulong> ReadElementCountAsync(string what, ulong bytesPerElement, CancellationToken cancellationToken)
         {
             var start = _input.Position;
-            var count = await ReadLengthAsync("element count", cancellationToken).ConfigureAwait(false);
+            var count = await ReadLengthAsync(what, cancellationToken).ConfigureAwait(false);
             if (count == 0)
             {
-                throw _input.Corrupt($"empty value ({what} count is 0)", start);
+                throw _input.Corrupt($"empty value ({what} is 0)", start);
             }
+            _input.CheckRemaining((long)Math.Min(count, (ulong)(long.MaxValue / (long)bytesPerElement)) * (long)bytesPerElement, what);
+            return count;
+        }
+
+        private async ValueTask<List<byte[]>?> ReadStringSequenceAsync(string what, int stringsPerElement, bool decode, CancellationToken cancellationToken)
+        {
+            var count = await ReadElementCountAsync("element count", (ulong)stringsPerElement, cancellationToken).ConfigureAwait(false);
             var total = count * (ulong)stringsPerElement;
-            _input.CheckRemaining((long)Math.Min(total, long.MaxValue), "element count");
             var items = decode ? new List<byte[]>((int)Math.Min(total, 1024)) : null;
             for (ulong i = 0; i < total; i++)
             {
@@ -515,13 +563,7 @@ namespace RedisRecovery.Rdb
 
         private async ValueTask<RdbValue?> WalkSortedSetAsync(byte type, bool decode, CancellationToken cancellationToken)
         {
-            var start = _input.Position;
-            var count = await ReadLengthAsync("sorted set member count", cancellationToken).ConfigureAwait(false);
-            if (count == 0)
-            {
-                throw _input.Corrupt("empty value (sorted set member count is 0)", start);
-            }
-            _input.CheckRemaining((long)Math.Min(count, long.MaxValue), "sorted set member count");
+            var count = await ReadElementCountAsync("sorted set member count", 2, cancellationToken).ConfigureAwait(false);
             var members = decode ? new List<RdbSortedSetMember>((int)Math.Min(count, 1024)) : null;
             for (ulong i = 0; i < count; i++)
             {
@@ -653,12 +695,7 @@ namespace RedisRecovery.Rdb
         private async ValueTask<RdbValue?> WalkQuicklistAsync(byte type, bool decode, CancellationToken cancellationToken)
         {
             var start = _input.Position;
-            var nodes = await ReadLengthAsync("quicklist node count", cancellationToken).ConfigureAwait(false);
-            if (nodes == 0)
-            {
-                throw _input.Corrupt("empty value (quicklist node count is 0)", start);
-            }
-            _input.CheckRemaining((long)Math.Min(nodes, long.MaxValue), "quicklist node count");
+            var nodes = await ReadElementCountAsync("quicklist node count", 1, cancellationToken).ConfigureAwait(false);
             var items = decode ? new List<byte[]>() : null;
             long total = 0;
             var anyNodeUnchecked = false;
@@ -721,13 +758,7 @@ namespace RedisRecovery.Rdb
             {
                 minimumExpiry = (long)await ReadUInt64Async("hash minimum field expiry", cancellationToken).ConfigureAwait(false);
             }
-            var start = _input.Position;
-            var count = await ReadLengthAsync("hash field count", cancellationToken).ConfigureAwait(false);
-            if (count == 0)
-            {
-                throw _input.Corrupt("empty value (hash field count is 0)", start);
-            }
-            _input.CheckRemaining((long)Math.Min(count, long.MaxValue), "hash field count");
+            var count = await ReadElementCountAsync("hash field count", 3, cancellationToken).ConfigureAwait(false);
             var fields = decode ? new List<RdbHashField>((int)Math.Min(count, 1024)) : null;
             for (ulong i = 0; i < count; i++)
             {
