@@ -95,7 +95,7 @@ namespace RedisRecovery.Backup
             if (!BackupFileName.TryParse(fileName, out _, out _))
             {
                 throw new RedisRecoveryException("NotABackupFile", FailureKind.InvalidArgument,
-                    $"'{fileName}' is not a backup file name (<name>_<yyyyMMddTHHmmssZ>.rdb); only backups are listed or removed.") { Target = fileName };
+                    $"'{fileName}' is not a backup file name (<name>_<yyyyMMddTHHmmssZ>.rdb or .rdb.gpg); only backups are listed or removed.") { Target = fileName };
             }
         }
 
@@ -103,7 +103,7 @@ namespace RedisRecovery.Backup
         {
             BackupFileName.TryParse(fileName, out var name, out var createdUtc);
             var location = new BackupLocation(
-                Store.Location,
+                Store,
                 fileName,
                 file?.FullLocation ?? WithoutSuffix(sidecarObject!.FullLocation, BackupFileName.SidecarExtension),
                 sidecarObject?.FullLocation ?? file!.FullLocation + BackupFileName.SidecarExtension);
@@ -132,6 +132,11 @@ namespace RedisRecovery.Backup
             if (sidecar != null && (sidecar.Name != name || TruncateToSecond(sidecar.CreatedUtc) != createdUtc))
             {
                 problem = $"it describes a backup of '{sidecar.Name}' taken {sidecar.CreatedUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}, not this file.";
+                sidecar = null;
+            }
+            if (sidecar != null && sidecar.Encrypted != BackupFileName.IsEncrypted(fileName))
+            {
+                problem = sidecar.Encrypted ? "it describes an encrypted backup, but the file name has no .gpg suffix." : "the file name says encrypted (.gpg) but the sidecar does not.";
                 sidecar = null;
             }
             if (sidecar == null)

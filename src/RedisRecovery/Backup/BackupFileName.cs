@@ -5,12 +5,16 @@ using System.Text;
 namespace RedisRecovery.Backup
 {
     /// <summary>
-    /// The sortable naming scheme of backups, <c>&lt;name&gt;_&lt;yyyyMMddTHHmmssZ&gt;.rdb</c>, and of their sidecars
-    /// (<c>&lt;file&gt;.json</c>). The name is the backup series (by default the server's host-port).
+    /// The sortable naming scheme of backups, <c>&lt;name&gt;_&lt;yyyyMMddTHHmmssZ&gt;.rdb</c> (<c>.rdb.gpg</c> when
+    /// encrypted), and of their sidecars (<c>&lt;file&gt;.json</c>). The name is the backup series (by default the
+    /// server's host-port).
     /// </summary>
     public static class BackupFileName
     {
         public const string Extension = ".rdb";
+
+        /// <summary>Added to a backup file's name when it is an OpenPGP-encrypted copy, as `gpg -c` names its output.</summary>
+        public const string EncryptedSuffix = ".gpg";
         public const string SidecarExtension = ".json";
         public const int MaxNameLength = 128;
         private const string StampFormat = "yyyyMMdd'T'HHmmss'Z'";
@@ -25,11 +29,21 @@ namespace RedisRecovery.Backup
 
         public static string SidecarFor(string backupFileName) => backupFileName + SidecarExtension;
 
-        /// <summary>Splits a backup file name into series name and UTC time; false for any other file.</summary>
+        /// <summary>True for the name of an encrypted backup file (<c>.rdb.gpg</c>).</summary>
+        public static bool IsEncrypted(string fileName) => fileName.EndsWith(Extension + EncryptedSuffix, StringComparison.Ordinal);
+
+        /// <summary>The name of the encrypted copy of a backup file (unchanged when it is encrypted already).</summary>
+        public static string Encrypted(string fileName) => IsEncrypted(fileName) ? fileName : fileName + EncryptedSuffix;
+
+        /// <summary>The name of the plain backup file an encrypted one holds (unchanged when it is plain already).</summary>
+        public static string Decrypted(string fileName) => IsEncrypted(fileName) ? fileName.Substring(0, fileName.Length - EncryptedSuffix.Length) : fileName;
+
+        /// <summary>Splits a backup file name (plain or encrypted) into series name and UTC time; false for any other file.</summary>
         public static bool TryParse(string fileName, out string name, out DateTime createdUtc)
         {
             name = string.Empty;
             createdUtc = default;
+            fileName = Decrypted(fileName);
             var stampStart = fileName.Length - Extension.Length - StampLength;
             if (!fileName.EndsWith(Extension, StringComparison.Ordinal) || stampStart < 2 || fileName[stampStart - 1] != '_')
             {
@@ -51,7 +65,7 @@ namespace RedisRecovery.Backup
         public static bool TryParseSidecar(string fileName, out string backupFileName)
         {
             backupFileName = string.Empty;
-            if (!fileName.EndsWith(Extension + SidecarExtension, StringComparison.Ordinal))
+            if (!fileName.EndsWith(SidecarExtension, StringComparison.Ordinal))
             {
                 return false;
             }

@@ -80,10 +80,11 @@ namespace RedisRecovery.Backup
         [JsonPropertyName("pointInTime")]
         public bool PointInTime { get; init; }
 
-        /// <summary>Reserved for encrypted backups: when true, size and sha256 describe the ciphertext.</summary>
+        /// <summary>True for an OpenPGP-encrypted backup: size and sha256 then describe the ciphertext (the stored file).</summary>
         [JsonPropertyName("encrypted")]
         public bool Encrypted { get; init; }
 
+        /// <summary>SHA-256 of the RDB inside an encrypted backup, to verify what decryption yields.</summary>
         [JsonPropertyName("plaintextSha256")]
         public string? PlaintextSha256 { get; init; }
 
@@ -178,6 +179,10 @@ namespace RedisRecovery.Backup
             if (!Sha256Hex.IsValid(Sha256))
             {
                 return "sha256 is not 64 lowercase hex digits.";
+            }
+            if (Encrypted && (!Sha256Hex.IsValid(PlaintextSha256) || (CiphertextSha256 != null && CiphertextSha256 != Sha256)))
+            {
+                return "an encrypted backup needs plaintextSha256 (64 lowercase hex digits) and, when given, a ciphertextSha256 equal to sha256.";
             }
             if (KeysPerDatabase == null || KeysPerDatabase.Any(pair => pair.Key < 0 || pair.Value < 0))
             {

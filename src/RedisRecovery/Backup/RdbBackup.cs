@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using RedisRecovery.Storage;
 
 namespace RedisRecovery.Backup
 {
@@ -59,7 +60,26 @@ namespace RedisRecovery.Backup
         /// <summary>Full location of the sidecar file.</summary>
         public string SidecarPath { get; init; } = string.Empty;
 
+        /// <summary>The region of an S3 store when one was given; null for a local directory or the default region.</summary>
+        public string? Region { get; init; }
+
+        /// <summary>The endpoint of an S3-compatible server holding the backup; null for AWS S3 and local directories.</summary>
+        public string? EndpointUrl { get; init; }
+
+        /// <summary>
+        /// True when the operation that produced this object (a copy) checked the stored bytes against the SHA-256 and
+        /// size they must have; null when the backup was only listed.
+        /// </summary>
+        public bool? Verified { get; private set; }
+
         public override string ToString() => Path;
+
+        internal RdbBackup AsVerified()
+        {
+            var copy = (RdbBackup)MemberwiseClone();
+            copy.Verified = true;
+            return copy;
+        }
 
         internal static RdbBackup FromSidecar(BackupSidecar sidecar, BackupLocation location, BackupStatus status, string? statusDetail) => new RdbBackup
         {
@@ -68,6 +88,8 @@ namespace RedisRecovery.Backup
             FileName = location.FileName,
             Store = location.Store,
             SidecarPath = location.SidecarPath,
+            Region = location.Region,
+            EndpointUrl = location.EndpointUrl,
             Endpoint = sidecar.Endpoint,
             Method = sidecar.Method,
             CreatedUtc = sidecar.CreatedUtc,
@@ -90,6 +112,9 @@ namespace RedisRecovery.Backup
             FileName = location.FileName,
             Store = location.Store,
             SidecarPath = location.SidecarPath,
+            Region = location.Region,
+            EndpointUrl = location.EndpointUrl,
+            Encrypted = BackupFileName.IsEncrypted(location.FileName),
             CreatedUtc = createdUtc,
             SizeBytes = fileSize,
             Status = status,
@@ -107,6 +132,18 @@ namespace RedisRecovery.Backup
             Path = path;
             SidecarPath = sidecarPath;
         }
+
+        public BackupLocation(IBackupStore store, string fileName, string path, string sidecarPath)
+            : this(store.Location, fileName, path, sidecarPath)
+        {
+            var remote = store as IRemoteBackupStore;
+            Region = remote?.Region;
+            EndpointUrl = remote?.EndpointUrl?.ToString();
+        }
+
+        public string? Region { get; }
+
+        public string? EndpointUrl { get; }
 
         public string Store { get; }
 

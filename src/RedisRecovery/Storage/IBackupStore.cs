@@ -34,6 +34,16 @@ namespace RedisRecovery.Storage
         Task DeleteAsync(string name, CancellationToken cancellationToken);
     }
 
+    /// <summary>A store reached over the network: what a client needs besides its location to reach it again (never credentials).</summary>
+    public interface IRemoteBackupStore : IBackupStore
+    {
+        /// <summary>The region given when the store was opened; null for the default.</summary>
+        string? Region { get; }
+
+        /// <summary>The S3-compatible server; null for AWS itself.</summary>
+        Uri? EndpointUrl { get; }
+    }
+
     /// <summary>What a store knows about one object.</summary>
     public sealed class StoredObject
     {

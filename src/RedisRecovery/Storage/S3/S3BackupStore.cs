@@ -19,7 +19,7 @@ namespace RedisRecovery.Storage.S3
     /// in a single PUT, larger ones as a multipart upload with parts sent in parallel (memory ≈ PartSize × Parallelism);
     /// every upload is verified afterwards and an interrupted one is aborted, so no partial object is left.
     /// </summary>
-    public sealed class S3BackupStore : IBackupStore, IDisposable
+    public sealed class S3BackupStore : IRemoteBackupStore, IDisposable
     {
         /// <summary>User metadata with the SHA-256 (hex) of a single-PUT object, for servers without checksum support.</summary>
         internal const string Sha256MetadataKey = "rr-sha256";
@@ -50,6 +50,10 @@ namespace RedisRecovery.Storage.S3
         public S3Location S3Location { get; }
 
         public string Location => S3Location.ToString();
+
+        public string? Region => _options.Region;
+
+        public Uri? EndpointUrl => _options.EndpointUrl;
 
         public async IAsyncEnumerable<StoredObject> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
         {
