@@ -2,15 +2,18 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using RedisRecovery.Backup;
+using RedisRecovery.Storage;
 
 namespace RedisRecovery.PowerShell.Commands
 {
-    /// <summary>Lists the backups in a directory from their sidecars, newest first, with a status for broken ones.</summary>
+    /// <summary>Lists the backups in a directory or S3 prefix from their sidecars, newest first, with a status for broken ones.</summary>
     [Cmdlet(VerbsCommon.Get, "RedisBackup")]
     [OutputType(typeof(RdbBackup))]
-    public sealed class GetRedisBackupCommand : RedisRecoveryCmdlet
+    public sealed class GetRedisBackupCommand : RedisRecoveryCmdlet, IDynamicParameters
     {
-        /// <summary>The backup directory; the current location when omitted.</summary>
+        private readonly BackupStoreParameters _store = new();
+
+        /// <summary>The backup directory or s3://bucket/prefix; the current location when omitted.</summary>
         [Parameter(Position = 0)]
         public string? Path { get; set; }
 
@@ -26,6 +29,8 @@ namespace RedisRecovery.PowerShell.Commands
         [Parameter]
         public System.DateTime? Since { get; set; }
 
+        public object GetDynamicParameters() => _store;
+
         protected override void ProcessRecord()
         {
             var patterns = Name?.Select(name => WildcardPattern.Get(name, WildcardOptions.IgnoreCase)).ToList();
@@ -36,14 +41,20 @@ namespace RedisRecovery.PowerShell.Commands
                 LatestOnly = Latest,
             };
             IReadOnlyList<RdbBackup> backups = new RdbBackup[0];
+            IBackupStore? store = null;
             try
             {
-                var catalog = new BackupCatalog(BackupStoreLocation.Open(this, Path));
+                store = BackupStoreLocation.Open(this, Path, _store);
+                var catalog = new BackupCatalog(store);
                 backups = RunEngine(hooks => catalog.ListAsync(query, hooks.Cancellation));
             }
             catch (System.Exception ex) when (!(ex is PipelineStoppedException))
             {
                 ThrowTerminatingError(ToErrorRecord(ex, Path));
+            }
+            finally
+            {
+                BackupStoreLocation.Close(store);
             }
             WriteObject(backups, enumerateCollection: true);
 

@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using System.Management.Automation;
 using RedisRecovery.Backup;
+using RedisRecovery.Storage;
 
 namespace RedisRecovery.PowerShell.Commands
 {
@@ -11,12 +12,14 @@ namespace RedisRecovery.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Remove, "RedisBackup", DefaultParameterSetName = BackupSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(BackupRemoval))]
-    public sealed class RemoveRedisBackupCommand : RedisRecoveryCmdlet
+    public sealed class RemoveRedisBackupCommand : RedisRecoveryCmdlet, IDynamicParameters
     {
+        private readonly BackupStoreParameters _store = new();
+
         public const string BackupSet = "Backup";
         public const string RetentionSet = "Retention";
 
-        /// <summary>The backup file to remove, or (with the Keep* parameters) the directory to apply retention to.</summary>
+        /// <summary>The backup file to remove, or (with the Keep* parameters) the directory or s3://bucket/prefix to apply retention to.</summary>
         [Parameter(ParameterSetName = BackupSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Parameter(ParameterSetName = RetentionSet, Mandatory = true, Position = 0)]
         [Alias("PSPath", "FullName")]
@@ -43,6 +46,8 @@ namespace RedisRecovery.PowerShell.Commands
         [SupportsWildcards]
         public string[]? Name { get; set; }
 
+        public object GetDynamicParameters() => _store;
+
         protected override void ProcessRecord()
         {
             if (ParameterSetName == RetentionSet)
@@ -57,9 +62,11 @@ namespace RedisRecovery.PowerShell.Commands
 
         private void RemoveOne()
         {
+            IBackupStore? store = null;
             try
             {
-                var catalog = new BackupCatalog(BackupStoreLocation.OpenContaining(this, Path, out var fileName));
+                store = BackupStoreLocation.OpenContaining(this, Path, _store, out var fileName);
+                var catalog = new BackupCatalog(store);
                 var backup = RunEngine(hooks => catalog.GetAsync(fileName, hooks.Cancellation))
                     ?? throw new RedisRecoveryException("BackupNotFound", FailureKind.NotFound, $"No backup file or sidecar exists at '{Path}'.") { Target = Path };
                 if (ShouldProcess(backup.Path, "Remove backup and its sidecar"))
@@ -71,6 +78,10 @@ namespace RedisRecovery.PowerShell.Commands
             catch (Exception ex) when (!(ex is PipelineStoppedException))
             {
                 WriteError(ToErrorRecord(ex, Path));
+            }
+            finally
+            {
+                BackupStoreLocation.Close(store);
             }
         }
 
@@ -84,11 +95,31 @@ namespace RedisRecovery.PowerShell.Commands
             }
             var patterns = Name?.Select(name => WildcardPattern.Get(name, WildcardOptions.IgnoreCase)).ToList();
             var query = new BackupQuery { NameFilter = patterns == null ? null : name => patterns.Any(pattern => pattern.IsMatch(name)) };
-            BackupCatalog catalog;
+            IBackupStore store;
+            try
+            {
+                store = BackupStoreLocation.Open(this, Path, _store);
+            }
+            catch (Exception ex) when (!(ex is PipelineStoppedException))
+            {
+                ThrowTerminatingError(ToErrorRecord(ex, Path));
+                return;
+            }
+            try
+            {
+                ApplyRetention(new BackupCatalog(store), query);
+            }
+            finally
+            {
+                BackupStoreLocation.Close(store);
+            }
+        }
+
+        private void ApplyRetention(BackupCatalog catalog, BackupQuery query)
+        {
             RetentionPlan plan;
             try
             {
-                catalog = new BackupCatalog(BackupStoreLocation.Open(this, Path));
                 var backups = RunEngine(hooks => catalog.ListAsync(query, hooks.Cancellation));
                 plan = RetentionPlanner.Plan(backups, new RetentionPolicy(KeepHourly, KeepDaily, KeepWeekly, KeepMonthly), DateTime.UtcNow);
             }
