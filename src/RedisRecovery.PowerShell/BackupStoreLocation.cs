@@ -21,15 +21,7 @@ namespace RedisRecovery.PowerShell
         {
             if (S3Location.IsS3Uri(objectPath))
             {
-                var lastSlash = objectPath.LastIndexOf('/');
-                objectName = objectPath.Substring(lastSlash + 1);
-                var container = objectPath.Substring(0, lastSlash);
-                if (objectName.Length == 0 || container.Length < S3Location.Scheme.Length + 3)
-                {
-                    throw new RedisRecoveryException("S3InvalidLocation", FailureKind.InvalidArgument,
-                        $"'{objectPath}' does not name an object; expected s3://bucket/prefix/<file>.") { Target = objectPath };
-                }
-                return new S3BackupStore(S3Location.Parse(container), parameters.ToOptions());
+                return new S3BackupStore(S3Location.ParseObject(objectPath, out objectName), parameters.ToOptions());
             }
             var fullPath = ResolveFileSystemPath(cmdlet, objectPath);
             objectName = System.IO.Path.GetFileName(fullPath);

@@ -40,6 +40,20 @@ namespace RedisRecovery.Storage.S3
             return slash < 0 ? new S3Location(rest, null) : new S3Location(rest.Substring(0, slash), rest.Substring(slash + 1));
         }
 
+        /// <summary>Splits s3://bucket/prefix/name into the location holding the object and the object's name.</summary>
+        public static S3Location ParseObject(string uri, out string objectName)
+        {
+            var location = Parse(uri);
+            var slash = uri.LastIndexOf('/');
+            objectName = uri.Substring(slash + 1);
+            if (slash < Scheme.Length || objectName.Length == 0)
+            {
+                throw new RedisRecoveryException("S3InvalidLocation", FailureKind.InvalidArgument,
+                    $"'{uri}' does not name an object; expected s3://bucket/prefix/<file>.") { Target = uri };
+            }
+            return new S3Location(location.Bucket, uri.Substring(Scheme.Length + location.Bucket.Length, slash - Scheme.Length - location.Bucket.Length));
+        }
+
         /// <summary>The full key of an object named <paramref name="name"/> in this location.</summary>
         public string KeyFor(string name)
         {
