@@ -20,6 +20,7 @@
     CmdletsToExport        = @(
         'Get-RedisBackup'
         'Remove-RedisBackup'
+        'Copy-RedisBackup'
         'Test-RdbFile'
         'Test-AofFile'
         'Repair-AofFile'
