@@ -104,6 +104,9 @@ namespace RedisRecovery.Aof
         /// <summary>End of the RDB preamble (its EOF opcode and checksum); null for a RESP-only file.</summary>
         public long? PreambleEndOffset { get; internal set; }
 
+        /// <summary>Keys in the RDB preamble (they are not commands); null for a RESP-only file.</summary>
+        public long? PreambleKeys { get; internal set; }
+
         /// <summary>End of the last complete command or annotation outside a transaction.</summary>
         public long ValidUpToOffset { get; internal set; }
 

@@ -264,8 +264,9 @@ namespace RedisRecovery.Aof
             file.Format = AofFileFormat.RdbPreamble;
             try
             {
-                var end = await RdbPreamble.SkipAsync(stream, file.FileName, cancellationToken).ConfigureAwait(false);
+                var (end, keys) = await RdbPreamble.SkipAsync(stream, file.FileName, cancellationToken).ConfigureAwait(false);
                 file.PreambleEndOffset = end;
+                file.PreambleKeys = keys;
                 stream.Position = end;
                 return end;
             }

@@ -68,6 +68,10 @@ namespace RedisRecovery.Tests.Aof
                 Assert.Equal(AofStatus.Valid, result.Status);
             }
             Assert.Equal(result.Commands, result.CommandCounts.Values.Sum());
+            if (fixture.KeysRead is long keysInPreamble)
+            {
+                Assert.Equal(keysInPreamble, result.Files.Sum(f => f.PreambleKeys ?? 0));
+            }
             if (fixture.Features.Contains("aof-timestamps"))
             {
                 Assert.NotNull(result.FirstTimestampUtc);

@@ -14,13 +14,15 @@ namespace RedisRecovery.Tests.Aof
 
         public AofRepairTests(ITestOutputHelper output) => _output = output;
 
-        [Fact]
-        public async Task BeforeFlushAll_OnACopy_GivesBackTheDataWrittenBeforeTheAccident()
+        [Theory]
+        [InlineData("yes")]
+        [InlineData("no")]
+        public async Task BeforeFlushAll_OnACopy_GivesBackTheDataWrittenBeforeTheAccident(string rdbPreamble)
         {
             using var temp = AofTestKit.NewTempDirectory();
             var serverDirectory = Directory.CreateDirectory(Path.Combine(temp.Path, "live")).FullName;
             var options = new RedisServerOptions { Directory = serverDirectory, Output = _output };
-            options.Arguments.AddRange(new[] { "--appendonly", "yes", "--aof-timestamp-enabled", "yes", "--aof-use-rdb-preamble", "no" });
+            options.Arguments.AddRange(new[] { "--appendonly", "yes", "--aof-timestamp-enabled", "yes", "--aof-use-rdb-preamble", rdbPreamble });
             using (var live = await RedisServerProcess.StartAsync(options))
             {
                 await using var connection = await AofTestKit.ConnectAsync(live);
