@@ -230,6 +230,8 @@ namespace RedisRecovery.Resp
 
         internal ValueTask WriteAsync(RedisCommand command, CancellationToken token) => _writer.WriteAsync(command, token);
 
+        internal ValueTask WriteEncodedAsync(ReadOnlyMemory<byte> encoded, CancellationToken token) => _writer.WriteEncodedAsync(encoded, token);
+
         internal ValueTask FlushAsync(CancellationToken token) => _writer.FlushAsync(token);
 
         /// <summary>Each reply proves the server is alive: the command timeout counts from the last one.</summary>

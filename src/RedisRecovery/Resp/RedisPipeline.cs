@@ -33,10 +33,17 @@ namespace RedisRecovery.Resp
         public long Answered { get; private set; }
 
         public Task SendAsync(RedisCommand command, TTag tag, CancellationToken cancellationToken = default) =>
-            _connection.RunAsync(command.Name, async token =>
+            SendCoreAsync(command.Name, command.EncodedLength, token => _connection.WriteAsync(command, token), tag, cancellationToken);
+
+        /// <summary>Sends bytes that already are one RESP command (<paramref name="name"/> is for messages only):
+        /// replaying an AOF needs no decoding and re-encoding.</summary>
+        public Task SendEncodedAsync(string name, ReadOnlyMemory<byte> encoded, TTag tag, CancellationToken cancellationToken = default) =>
+            SendCoreAsync(name, encoded.Length, token => _connection.WriteEncodedAsync(encoded, token), tag, cancellationToken);
+
+        private Task SendCoreAsync(string name, long size, Func<CancellationToken, ValueTask> write, TTag tag, CancellationToken cancellationToken) =>
+            _connection.RunAsync(name, async token =>
             {
-                var size = command.EncodedLength;
-                await _connection.WriteAsync(command, token).ConfigureAwait(false);
+                await write(token).ConfigureAwait(false);
                 _unanswered.Enqueue((tag, size));
                 _inFlightBytes += size;
                 _unflushed = true;

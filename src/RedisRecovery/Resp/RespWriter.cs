@@ -33,6 +33,20 @@ namespace RedisRecovery.Resp
             }
         }
 
+        /// <summary>Writes bytes that are already a RESP command (an AOF's commands are stored that way).</summary>
+        public async ValueTask WriteEncodedAsync(ReadOnlyMemory<byte> encoded, CancellationToken cancellationToken)
+        {
+            if (encoded.Length > _buffer.Length / 2)
+            {
+                await FlushBufferAsync(cancellationToken).ConfigureAwait(false);
+                await WriteStreamAsync(encoded, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            await EnsureRoomAsync(encoded.Length, cancellationToken).ConfigureAwait(false);
+            encoded.Span.CopyTo(_buffer.AsSpan(_length));
+            _length += encoded.Length;
+        }
+
         /// <summary>Sends everything buffered.</summary>
         public async ValueTask FlushAsync(CancellationToken cancellationToken)
         {
