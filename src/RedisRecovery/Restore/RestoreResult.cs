@@ -24,7 +24,7 @@ namespace RedisRecovery.Restore
 
         public override string ToString() => Total == 0
             ? "0"
-            : string.Create(CultureInfo.InvariantCulture, $"{Total} (expired {Expired}, conflict {Conflict}, filtered {Filtered}, empty {Empty})");
+            : FormattableString.Invariant($"{Total} (expired {Expired}, conflict {Conflict}, filtered {Filtered}, empty {Empty})");
     }
 
     /// <summary>A key the restore could not write, and why (never its value).</summary>
@@ -129,7 +129,7 @@ namespace RedisRecovery.Restore
 
         internal static string FormatCounts(IReadOnlyDictionary<int, long> counts) => counts.Count == 0
             ? "empty"
-            : string.Join(";", counts.OrderBy(p => p.Key).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}={p.Value}")));
+            : string.Join(";", counts.OrderBy(p => p.Key).Select(p => FormattableString.Invariant($"{p.Key}={p.Value}")));
     }
 
     /// <summary>The stable ErrorIds of restores.</summary>
