@@ -22,6 +22,7 @@ namespace RedisRecovery.Restore
         private const int LargestRestorablePayload = 512 * 1024 * 1024;
         private const string ValueTooLargeId = "RestoreValueTooLarge";
         private const long DeferredBytesLimit = 16 * 1024 * 1024;
+        private const int CheckpointEntries = 8192;
         private static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(1);
         private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
@@ -39,6 +40,7 @@ namespace RedisRecovery.Restore
         private readonly Stopwatch _sinceCheckpoint = Stopwatch.StartNew();
         private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
         private long _deferredBytes;
+        private int _sentSinceCheckpoint;
         private bool _fieldTtlWarned;
         private long? _sourceLength;
 
@@ -184,6 +186,7 @@ namespace RedisRecovery.Restore
                 _journal.Checkpoint(part, offset, _result.KeysRestored, _result.CommandsReplayed);
             }
             _sinceCheckpoint.Restart();
+            _sentSinceCheckpoint = 0;
         }
 
         private long ResumeOffsetFor(int part)
@@ -197,7 +200,9 @@ namespace RedisRecovery.Restore
 
         private async Task MaybeCheckpointAsync(int part, long offset, CancellationToken cancellationToken)
         {
-            if (_deferredBytes > DeferredBytesLimit || (_journal != null && _sinceCheckpoint.Elapsed >= CheckpointInterval))
+            _sentSinceCheckpoint++;
+            if (_deferredBytes > DeferredBytesLimit
+                || (_journal != null && (_sinceCheckpoint.Elapsed >= CheckpointInterval || _sentSinceCheckpoint >= CheckpointEntries)))
             {
                 await CheckpointAsync(part, offset, cancellationToken).ConfigureAwait(false);
             }

@@ -136,28 +136,37 @@ namespace RedisRecovery.Restore
 
         public async Task SendAsync<TTag>(RedisPipeline<TTag> pipeline, RedisCommand command, TTag tag, CancellationToken cancellationToken)
         {
-            await ThrottleAsync(cancellationToken).ConfigureAwait(false);
+            await ThrottleAsync(pipeline, cancellationToken).ConfigureAwait(false);
             await pipeline.SendAsync(command, tag, cancellationToken).ConfigureAwait(false);
         }
 
         public async Task SendEncodedAsync<TTag>(RedisPipeline<TTag> pipeline, string name, ReadOnlyMemory<byte> encoded, TTag tag, CancellationToken cancellationToken)
         {
-            await ThrottleAsync(cancellationToken).ConfigureAwait(false);
+            await ThrottleAsync(pipeline, cancellationToken).ConfigureAwait(false);
             await pipeline.SendEncodedAsync(name, encoded, tag, cancellationToken).ConfigureAwait(false);
         }
 
         public async ValueTask DisposeAsync() => await _connection.DisposeAsync().ConfigureAwait(false);
 
-        /// <summary>Waits as long as needed for the commands sent so far to keep to the limit.</summary>
-        private Task ThrottleAsync(CancellationToken cancellationToken)
+        /// <summary>Waits as long as needed for the commands sent so far to keep to the limit, reading the replies
+        /// that are due meanwhile (so a slow restore's counts and checkpoints stay current).</summary>
+        private async Task ThrottleAsync<TTag>(RedisPipeline<TTag> pipeline, CancellationToken cancellationToken)
         {
             _operations++;
             if (_maxOpsPerSecond is not int limit)
             {
-                return Task.CompletedTask;
+                return;
             }
             var due = TimeSpan.FromSeconds((double)_operations / limit) - _clock.Elapsed;
-            return due > TimeSpan.FromMilliseconds(5) ? Task.Delay(due, cancellationToken) : Task.CompletedTask;
+            if (due > TimeSpan.FromMilliseconds(5))
+            {
+                await pipeline.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                due = TimeSpan.FromSeconds((double)_operations / limit) - _clock.Elapsed;
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due, cancellationToken).ConfigureAwait(false);
+                }
+            }
         }
 
         private static async Task<Dictionary<string, string>> InfoAsync(RedisConnection connection, string section, CancellationToken cancellationToken)
