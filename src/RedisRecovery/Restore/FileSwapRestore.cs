@@ -286,7 +286,7 @@ namespace RedisRecovery.Restore
             {
                 await target.ExecuteAsync(new RedisCommand("SHUTDOWN", "NOSAVE"), cancellationToken).ConfigureAwait(false);
             }
-            catch (RedisConnectionException)
+            catch (RedisRecoveryException closed) when (closed is RedisConnectionException or RedisProtocolException)
             {
                 // The server closes the connection as it exits: that is the success case.
             }
