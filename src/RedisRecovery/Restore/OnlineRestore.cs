@@ -97,6 +97,35 @@ namespace RedisRecovery.Restore
             }
             _result.Bytes = reader.Position - reader.StartOffset;
             await CheckpointAsync(part, reader.Position, cancellationToken).ConfigureAwait(false);
+            await RestoreFunctionsAsync(reader.Info.Functions, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// Loads the file's function libraries (Redis 7+) with FUNCTION LOAD, replacing same-named ones only when keys
+        /// are replaced too. Libraries of 7.0 release candidates (one function each, no library header) cannot be loaded
+        /// by a released server and are reported.
+        /// </summary>
+        private async Task RestoreFunctionsAsync(IReadOnlyList<RdbFunctionLibrary> libraries, CancellationToken cancellationToken)
+        {
+            foreach (var library in libraries)
+            {
+                if (library.Name != null)
+                {
+                    _log.Warning($"The function '{library.Name}' comes from a Redis 7.0 release candidate and cannot be loaded into a released server: it was not restored.");
+                    continue;
+                }
+                var command = ReplaceExisting ? new RedisCommand("FUNCTION", "LOAD", "REPLACE", library.Code) : new RedisCommand("FUNCTION", "LOAD", library.Code);
+                try
+                {
+                    await _target.ExecuteAsync(command, cancellationToken).ConfigureAwait(false);
+                    _result.FunctionLibrariesRestored++;
+                }
+                catch (RedisServerErrorException refused)
+                {
+                    _log.Warning($"{_target.Address} did not load a function library of the source: {Shorten(refused.ServerMessage)}");
+                    _result.FunctionLibrariesFailed++;
+                }
+            }
         }
 
         /// <summary>

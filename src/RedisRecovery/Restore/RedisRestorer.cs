@@ -81,8 +81,9 @@ namespace RedisRecovery.Restore
                 result.Duration = watch.Elapsed;
                 return result;
             }
-            catch (RedisConnectionException exception)
+            catch (RedisRecoveryException exception) when (exception is RedisConnectionException or RedisProtocolException)
             {
+                // A connection that closes in the middle of a reply surfaces as a protocol error: either way the link is gone.
                 result.StopReason = "The connection to the target failed: " + exception.Message;
                 result.Duration = watch.Elapsed;
                 throw new RestoreInterruptedException(result,

@@ -81,6 +81,12 @@ namespace RedisRecovery.Restore
         /// <summary>AOF sources: commands the target refused (their errors are in <see cref="KeysFailed"/> under "(command)").</summary>
         public long CommandsFailed { get; internal set; }
 
+        /// <summary>Function libraries loaded with FUNCTION LOAD (Redis 7+ sources).</summary>
+        public int FunctionLibrariesRestored { get; internal set; }
+
+        /// <summary>Function libraries the target refused (an existing library of the same name, or no FUNCTION command).</summary>
+        public int FunctionLibrariesFailed { get; internal set; }
+
         /// <summary>Source bytes read.</summary>
         public long Bytes { get; internal set; }
 

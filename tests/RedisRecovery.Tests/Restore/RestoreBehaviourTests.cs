@@ -7,6 +7,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using RedisRecovery.Resp;
 using RedisRecovery.Restore;
+using RedisRecovery.Tests.Aof;
 using RedisRecovery.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -261,10 +262,13 @@ namespace RedisRecovery.Tests.Restore
         public async Task Aof_ToTimestamp_AppliesOnlyWhatWasWrittenByThen()
         {
             using var temp = new TempFile();
-            File.WriteAllBytes(temp.Path, Concat(
-                Encoding.ASCII.GetBytes("#TS:1700000000\r\n"), Command("SET", "early", "1"),
-                Encoding.ASCII.GetBytes("#TS:1700000100\r\n"), Command("SET", "middle", "2"), Command("MULTI"), Command("SET", "in-tx", "3"), Command("EXEC"),
-                Encoding.ASCII.GetBytes("#TS:1700000200\r\n"), Command("SET", "late", "4")));
+            File.WriteAllBytes(temp.Path, AofTestKit.Concat(new[]
+            {
+                AofTestKit.Timestamp(1700000000), AofTestKit.Command("SET", "early", "1"),
+                AofTestKit.Timestamp(1700000100), AofTestKit.Command("SET", "middle", "2"),
+                AofTestKit.Command("MULTI"), AofTestKit.Command("SET", "in-tx", "3"), AofTestKit.Command("EXEC"),
+                AofTestKit.Timestamp(1700000200), AofTestKit.Command("SET", "late", "4"),
+            }));
             await using var target = await RestoreTestKit.StartTargetAsync(_output);
 
             var result = await RedisRestorer.RestoreAsync(new RestoreOptions(temp.Path, RestoreTestKit.Options(temp.Path, target).Target)
@@ -275,6 +279,23 @@ namespace RedisRecovery.Tests.Restore
             Assert.Equal(5, result.CommandsReplayed);
             Assert.Equal(new Dictionary<int, long> { [0] = 3 }, await RestoreTestKit.KeyspaceAsync(target));
             Assert.Null(await GetAsync(target, "late"));
+        }
+
+        [Fact]
+        public async Task FunctionLibraries_OfTheSource_AreLoadedIntoTheTarget()
+        {
+            var fixture = FixtureManifest.Get("public/redis__librdb/function2.rdb");
+            await using var target = await RestoreTestKit.StartTargetAsync(_output);
+
+            var result = await RedisRestorer.RestoreAsync(RestoreTestKit.Options(fixture.FullPath, target));
+
+            Assert.Equal(2, result.FunctionLibrariesRestored);
+            await using var connection = await RestoreTestKit.ConnectAsync(target);
+            var libraries = (await connection.ExecuteAsync("FUNCTION", "LIST")).Items
+                .SelectMany(library => library.AsPairs().Where(p => p.Key.AsString() == "library_name").Select(p => p.Value.AsString()))
+                .OrderBy(name => name)
+                .ToList();
+            Assert.Equal(new[] { "mylib", "mylib2" }, libraries);
         }
 
         [Fact]
@@ -356,16 +377,5 @@ namespace RedisRecovery.Tests.Restore
             public void Dispose() => System.IO.Directory.Delete(System.IO.Path.GetDirectoryName(Path)!, recursive: true);
         }
 
-        private static byte[] Command(params string[] arguments)
-        {
-            var text = new StringBuilder().Append('*').Append(arguments.Length).Append("\r\n");
-            foreach (var argument in arguments)
-            {
-                text.Append('$').Append(Encoding.UTF8.GetByteCount(argument)).Append("\r\n").Append(argument).Append("\r\n");
-            }
-            return Encoding.UTF8.GetBytes(text.ToString());
-        }
-
-        private static byte[] Concat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
     }
 }
