@@ -58,6 +58,11 @@ namespace RedisRecovery.Restore
                 result.Duration = watch.Elapsed;
                 return result;
             }
+            if (journal?.IsResume == false)
+            {
+                // From the first write on, a rerun must find the journal: otherwise it would meet its own keys as conflicts.
+                journal.Checkpoint(0, 0, 0, 0);
+            }
             var startedEmpty = Occupied(before, targetDatabases).Count == 0;
             var session = new OnlineRestore(options, target, result, journal, progress, log, now)
             {

@@ -147,24 +147,25 @@ namespace RedisRecovery.Tests.Restore
         [Fact]
         public async Task Journal_AfterTheConnectionIsKilledMidway_ResumesAndFinishes()
         {
-            const int keys = 40_000;
+            const int keys = 20_000;
             using var source = await SnapshotAsync($"DEBUG POPULATE {keys} key 64");
             await using var target = await RestoreTestKit.StartTargetAsync(_output);
             var journal = Path.Combine(source.Directory, "restore.journal");
             var options = new RestoreOptions(source.Path, RestoreTestKit.Options(source.Path, target).Target)
             {
                 JournalPath = journal,
-                MaxOpsPerSecond = 20_000,
+                MaxOpsPerSecond = 4_000,
                 ExpectedDigest = source.Digest,
             };
 
             var restore = RedisRestorer.RestoreAsync(options);
             await using (var killer = await RestoreTestKit.ConnectAsync(target))
             {
-                while ((await RestoreTestKit.KeyspaceAsync(target)).Values.Sum() < keys / 4)
+                while ((await RestoreTestKit.KeyspaceAsync(target)).Values.Sum() < keys / 2)
                 {
-                    await Task.Delay(50);
+                    await Task.Delay(20);
                 }
+                Assert.False(restore.IsCompleted, "the throttled restore finished before it could be interrupted");
                 await killer.ExecuteAsync("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
             }
             var interrupted = await Assert.ThrowsAsync<RestoreInterruptedException>(() => restore);
