@@ -22,10 +22,23 @@ stop() { redis-cli -p "$1" shutdown nosave >/dev/null 2>&1 || true; sleep 0.3; }
 dotnet build "$root/bench/RedisRecovery.Bench" -c Release -nologo -v quiet >/dev/null
 bench="dotnet $root/bench/RedisRecovery.Bench/bin/Release/net10.0/RedisRecovery.Bench.dll"
 
-echo "== generating $keys keys (strings of $size bytes + lists, hashes, sets, sorted sets)"
-mkdir -p "$work/src"; p=$(port); start "$work/src" "$p" --dbfilename dump.rdb
+echo "== generating $keys strings of $size bytes + $((keys / 80)) each of lists, hashes, sets, sorted sets, streams"
+# rdbcompression off: DEBUG POPULATE pads values with zeros, which LZF would shrink to almost nothing.
+mkdir -p "$work/src"; p=$(port); start "$work/src" "$p" --dbfilename dump.rdb --rdbcompression no
 redis-cli -p "$p" debug populate "$keys" key "$size" >/dev/null
-for i in $(seq 1 2000); do echo "RPUSH list:$i a b c d e f g h"; echo "HSET hash:$i f1 v1 f2 v2 f3 v3"; echo "SADD set:$i 1 2 3 x y"; echo "ZADD zset:$i 1 a 2 b 3 c"; done | redis-cli -p "$p" >/dev/null
+python3 - "$keys" <<'PY' | redis-cli -p "$p" --pipe >/dev/null
+import sys
+n = max(1, int(sys.argv[1]) // 80)
+def cmd(*a):
+    out = f"*{len(a)}\r\n" + "".join(f"${len(x.encode())}\r\n{x}\r\n" for x in a)
+    sys.stdout.write(out)
+for i in range(n):
+    cmd("RPUSH", f"list:{i}", *[f"item-{j}-{i}" for j in range(20)])
+    cmd("HSET", f"hash:{i}", *[x for j in range(10) for x in (f"field{j}", f"value-{j}-{i}")])
+    cmd("SADD", f"set:{i}", *[str(i * 100 + j) for j in range(12)])
+    cmd("ZADD", f"zset:{i}", *[x for j in range(10) for x in (str(j * 1.5), f"member-{j}")])
+    cmd("XADD", f"stream:{i}", "*", "a", str(i), "b", "text")
+PY
 redis-cli -p "$p" save >/dev/null; digest=$(redis-cli -p "$p" debug digest); stop "$p"
 rdb="$work/src/dump.rdb"; echo "rdb: $(stat -c %s "$rdb") bytes, digest $digest"
 
@@ -37,11 +50,11 @@ echo "native load: seconds=$(echo "$t1 - $t0" | bc) keys=$(redis-cli -p "$p" dbs
 echo "== (a) redis-cli --pipe with the equivalent RESTORE protocol"
 $bench restore-protocol "$rdb" "$work/restore.resp"
 mkdir -p "$work/pipe"; p=$(port); start "$work/pipe" "$p"
-t0=$(date +%s.%N); redis-cli -p "$p" --pipe < "$work/restore.resp" | tail -1; t1=$(date +%s.%N)
+t0=$(date +%s.%N); /usr/bin/time -f "client: cpu_user_s=%U cpu_sys_s=%S max_rss_kib=%M" redis-cli -p "$p" --pipe < "$work/restore.resp" | tail -1; t1=$(date +%s.%N)
 echo "redis-cli --pipe: seconds=$(echo "$t1 - $t0" | bc) keys=$(redis-cli -p "$p" dbsize) digest_match=$([ "$(redis-cli -p "$p" debug digest)" = "$digest" ] && echo yes || echo no)"
 stop "$p"; rm -f "$work/restore.resp"
 
 echo "== Restore-RedisDatabase engine (online, pipelined RESTORE)"
 mkdir -p "$work/ours"; p=$(port); start "$work/ours" "$p"
-$bench restore "$rdb" "127.0.0.1:$p"
+/usr/bin/time -f "client: cpu_user_s=%U cpu_sys_s=%S max_rss_kib=%M" $bench restore "$rdb" "127.0.0.1:$p"
 echo "digest_match=$([ "$(redis-cli -p "$p" debug digest)" = "$digest" ] && echo yes || echo no)"; stop "$p"

@@ -54,7 +54,10 @@ namespace RedisRecovery.Bench
         /// <summary>restore RDB ENDPOINT: restores the file online into an empty server and prints keys, time, rate and peak memory.</summary>
         private static async Task<int> RestoreAsync(string[] args)
         {
-            var options = new RestoreOptions(args[0], new RedisConnectionOptions(RedisEndpoint.Parse(args[1])) { CommandTimeout = TimeSpan.FromMinutes(5) });
+            var options = new RestoreOptions(args[0], new RedisConnectionOptions(RedisEndpoint.Parse(args[1])) { CommandTimeout = TimeSpan.FromMinutes(5) })
+            {
+                MaxInFlightBytes = args.Length > 2 ? long.Parse(args[2]) * 1024 * 1024 : null,
+            };
             var watch = Stopwatch.StartNew();
             var result = await RedisRestorer.RestoreAsync(options);
             watch.Stop();
