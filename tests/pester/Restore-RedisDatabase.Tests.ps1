@@ -20,7 +20,7 @@ Describe 'Restore-RedisDatabase' {
 
     It 'restores an RDB online and verifies it' {
         $result = Restore-RedisDatabase -Path $script:rdb -Endpoint $script:target.Endpoint -Confirm:$false
-        $result | Should -BeOfType ([RedisRecovery.Restore.RestoreResult])
+        $result.GetType().FullName | Should -Be 'RedisRecovery.Restore.RestoreResult'
         $result.Completed | Should -BeTrue
         $result.KeysRestored | Should -Be 49
         $result.KeysSkipped.Expired | Should -Be 3

@@ -77,16 +77,23 @@ namespace RedisRecovery.Restore
             var resumeOffset = ResumeOffsetFor(part);
             while (await reader.ReadEntryAsync(cancellationToken).ConfigureAwait(false) is RdbEntry entry)
             {
+                var wanted = (_options.Database is not int only || entry.Database == only) && (_glob == null || _glob.IsMatch(entry.Key));
+                var expired = entry.ExpiresAtMs is long expiry && expiry <= _nowMs;
                 if (entry.Offset < resumeOffset)
                 {
+                    // Written by the interrupted run: it still counts towards what the target must hold.
+                    if (wanted && !expired)
+                    {
+                        Count(MapDatabase(entry.Database), +1);
+                    }
                     continue;
                 }
-                if ((_options.Database is int only && entry.Database != only) || (_glob != null && !_glob.IsMatch(entry.Key)))
+                if (!wanted)
                 {
                     _result.KeysSkipped.Filtered++;
                     continue;
                 }
-                if (entry.ExpiresAtMs is long expiry && expiry <= _nowMs)
+                if (expired)
                 {
                     _result.KeysSkipped.Expired++;
                     continue;

@@ -58,12 +58,18 @@ namespace RedisRecovery.Restore
                 result.Duration = watch.Elapsed;
                 return result;
             }
+            var startedEmpty = journal?.IsResume == true ? journal.TargetStartedEmpty : Occupied(before, targetDatabases).Count == 0;
             if (journal?.IsResume == false)
             {
                 // From the first write on, a rerun must find the journal: otherwise it would meet its own keys as conflicts.
+                journal.TargetStartedEmpty = startedEmpty;
                 journal.Checkpoint(0, 0, 0, 0);
             }
-            var startedEmpty = Occupied(before, targetDatabases).Count == 0;
+            if (journal?.IsResume == true && startedEmpty)
+            {
+                // What is in the target now came from the interrupted run: compare against the whole source.
+                before = new Dictionary<int, long>();
+            }
             var session = new OnlineRestore(options, target, result, journal, progress, log, now)
             {
                 CheckExistingOnCommandPath = !startedEmpty || journal?.IsResume == true,

@@ -39,6 +39,9 @@ namespace RedisRecovery.Restore
 
         public long CommandsReplayed { get; private set; }
 
+        /// <summary>The target databases the restore writes held no keys when it began (so counts and digest compare exactly).</summary>
+        public bool TargetStartedEmpty { get; set; }
+
         /// <summary>True when the journal recorded an unfinished restore of the same source into the same target.</summary>
         public bool IsResume { get; private set; }
 
@@ -78,6 +81,7 @@ namespace RedisRecovery.Restore
             journal.NextOffset = long.Parse(Field(fields, "offset") ?? "0", CultureInfo.InvariantCulture);
             journal.KeysRestored = long.Parse(Field(fields, "keysRestored") ?? "0", CultureInfo.InvariantCulture);
             journal.CommandsReplayed = long.Parse(Field(fields, "commandsReplayed") ?? "0", CultureInfo.InvariantCulture);
+            journal.TargetStartedEmpty = Field(fields, "targetStartedEmpty") == "true";
             journal.IsResume = true;
             return journal;
         }
@@ -110,6 +114,7 @@ namespace RedisRecovery.Restore
                 .Append("state=").Append(state).Append('\n')
                 .Append("source=").Append(SourceIdentity).Append('\n')
                 .Append("target=").Append(Target).Append('\n')
+                .Append("targetStartedEmpty=").Append(TargetStartedEmpty ? "true" : "false").Append('\n')
                 .Append("part=").Append(part.ToString(CultureInfo.InvariantCulture)).Append('\n')
                 .Append("offset=").Append(offset.ToString(CultureInfo.InvariantCulture)).Append('\n')
                 .Append("keysRestored=").Append(keysRestored.ToString(CultureInfo.InvariantCulture)).Append('\n')

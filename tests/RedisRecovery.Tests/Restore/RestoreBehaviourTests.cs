@@ -181,6 +181,8 @@ namespace RedisRecovery.Tests.Restore
 
             _output.WriteLine(RestoreTestKit.Describe(resumed));
             Assert.True(resumed.Completed);
+            Assert.True(resumed.Verified, resumed.VerificationDetail);
+            Assert.Equal(source.Digest, resumed.TargetDigest);
             Assert.NotNull(resumed.ResumedFromOffset);
             Assert.True(resumed.ResumedFromOffset > 0);
             Assert.Equal(0, resumed.KeysFailedCount);
