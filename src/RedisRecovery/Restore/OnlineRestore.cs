@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
@@ -23,6 +24,10 @@ namespace RedisRecovery.Restore
         private const string ValueTooLargeId = "RestoreValueTooLarge";
         private const long DeferredBytesLimit = 16 * 1024 * 1024;
         private const int CheckpointEntries = 8192;
+        private const int PreparedQueueCapacity = 2048;
+        private static readonly RedisArgument NoExpiry = 0;
+        private static readonly RedisArgument ReplaceArgument = "REPLACE";
+        private static readonly RedisArgument AbsoluteTtlArgument = "ABSTTL";
         private static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(1);
         private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
@@ -70,41 +75,78 @@ namespace RedisRecovery.Restore
 
         public int MapDatabase(int sourceDatabase) => _options.TargetDatabase ?? sourceDatabase;
 
-        /// <summary>Restores every entry of an RDB (a file, or the preamble of an AOF's part <paramref name="part"/>).</summary>
+        /// <summary>
+        /// Restores every entry of an RDB (a file, or the preamble of an AOF's part <paramref name="part"/>). Reading and
+        /// encoding (parse, copy, CRC64) run on one thread and sending on another, joined by a bounded queue, so the
+        /// file and the connection are both kept busy.
+        /// </summary>
         public async Task RestoreRdbAsync(RdbReader reader, int part, CancellationToken cancellationToken)
         {
             _sourceLength ??= reader.KnownEnd;
-            var resumeOffset = ResumeOffsetFor(part);
-            while (await reader.ReadEntryAsync(cancellationToken).ConfigureAwait(false) is RdbEntry entry)
+            var queue = new PreparedQueue(PreparedQueueCapacity);
+            using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var producer = Task.Run(() => PrepareEntriesAsync(reader, ResumeOffsetFor(part), queue, stopReading.Token));
+            try
             {
-                var wanted = (_options.Database is not int only || entry.Database == only) && (_glob == null || _glob.IsMatch(entry.Key));
-                var expired = entry.ExpiresAtMs is long expiry && expiry <= _nowMs;
-                if (entry.Offset < resumeOffset)
+                while (await queue.TakeAsync(cancellationToken).ConfigureAwait(false) is PreparedEntry prepared)
                 {
-                    // Written by the interrupted run: it still counts towards what the target must hold.
-                    if (wanted && !expired)
+                    await SendPreparedAsync(prepared, cancellationToken).ConfigureAwait(false);
+                    _result.Bytes = prepared.Position - reader.StartOffset;
+                    if (prepared.Item != null)
                     {
-                        Count(MapDatabase(entry.Database), +1);
+                        await MaybeCheckpointAsync(part, prepared.Position, cancellationToken).ConfigureAwait(false);
                     }
-                    continue;
                 }
-                if (!wanted)
-                {
-                    _result.KeysSkipped.Filtered++;
-                    continue;
-                }
-                if (expired)
-                {
-                    _result.KeysSkipped.Expired++;
-                    continue;
-                }
-                await WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
-                _result.Bytes = reader.Position - reader.StartOffset;
-                await MaybeCheckpointAsync(part, reader.Position, cancellationToken).ConfigureAwait(false);
+                await producer.ConfigureAwait(false);
+            }
+            finally
+            {
+                stopReading.Cancel();
+                queue.Release();
+                await Task.WhenAny(producer).ConfigureAwait(false);
             }
             _result.Bytes = reader.Position - reader.StartOffset;
             await CheckpointAsync(part, reader.Position, cancellationToken).ConfigureAwait(false);
             await RestoreFunctionsAsync(reader.Info.Functions, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>The reading side: filters, skips what a resumed run already wrote, and builds each RESTORE command.</summary>
+        private async Task PrepareEntriesAsync(RdbReader reader, long resumeOffset, PreparedQueue queue, CancellationToken cancellationToken)
+        {
+            try
+            {
+                while (await reader.ReadEntryAsync(cancellationToken).ConfigureAwait(false) is RdbEntry entry)
+                {
+                    var wanted = (_options.Database is not int only || entry.Database == only) && (_glob == null || _glob.IsMatch(entry.Key));
+                    var expired = entry.ExpiresAtMs is long expiry && expiry <= _nowMs;
+                    var database = MapDatabase(entry.Database);
+                    if (entry.Offset < resumeOffset)
+                    {
+                        // Written by the interrupted run: it still counts towards what the target must hold.
+                        if (wanted && !expired)
+                        {
+                            await queue.AddAsync(new PreparedEntry(database, reader.Position) { CountOnly = true }, cancellationToken).ConfigureAwait(false);
+                        }
+                        continue;
+                    }
+                    if (!wanted)
+                    {
+                        _result.KeysSkipped.Filtered++;
+                        continue;
+                    }
+                    if (expired)
+                    {
+                        _result.KeysSkipped.Expired++;
+                        continue;
+                    }
+                    await queue.AddAsync(await PrepareAsync(entry, database, reader.Position, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                }
+                queue.Complete(null);
+            }
+            catch (Exception exception)
+            {
+                queue.Complete(exception);
+            }
         }
 
         /// <summary>
@@ -252,7 +294,7 @@ namespace RedisRecovery.Restore
             }
         }
 
-        private async Task WriteEntryAsync(RdbEntry entry, CancellationToken cancellationToken)
+        private async Task<PreparedEntry> PrepareAsync(RdbEntry entry, int database, long position, CancellationToken cancellationToken)
         {
             ReadOnlyMemory<byte> value;
             try
@@ -261,31 +303,29 @@ namespace RedisRecovery.Restore
             }
             catch (RedisRecoveryException tooLarge) when (tooLarge.ErrorId == ValueTooLargeId)
             {
-                _result.AddFailure(MapDatabase(entry.Database), entry.KeyText, tooLarge.Message);
-                return;
+                return new PreparedEntry(database, position) { Failure = (entry.KeyText, tooLarge.Message) };
             }
-            var database = MapDatabase(entry.Database);
-            await _target.SelectAsync(_pipeline, database, Sent.Control, cancellationToken).ConfigureAwait(false);
-            Count(database, +1);
             var item = new Deferred(database, entry.Key, entry.TypeId, value, entry.ExpiresAtMs, null);
             if (RdbFormat.MinimumVersionOf(entry.TypeId) > _target.RdbVersion)
             {
-                Defer(item with { Reason = $"RDB type {entry.TypeId} needs RDB version {RdbFormat.MinimumVersionOf(entry.TypeId)}, the target reads up to {_target.RdbVersion}" });
-                return;
+                return new PreparedEntry(database, position)
+                {
+                    Item = item with { Reason = $"RDB type {entry.TypeId} needs RDB version {RdbFormat.MinimumVersionOf(entry.TypeId)}, the target reads up to {_target.RdbVersion}" },
+                };
             }
             var arguments = new List<RedisArgument>(8)
             {
                 entry.Key,
-                entry.ExpiresAtMs ?? 0,
+                entry.ExpiresAtMs is long expiry ? (RedisArgument)expiry : NoExpiry,
                 RdbDumpPayload.Create(entry.TypeId, value.Span),
             };
             if (ReplaceExisting)
             {
-                arguments.Add("REPLACE");
+                arguments.Add(ReplaceArgument);
             }
             if (entry.ExpiresAtMs != null)
             {
-                arguments.Add("ABSTTL");
+                arguments.Add(AbsoluteTtlArgument);
             }
             if (entry.IdleSeconds is ulong idle)
             {
@@ -297,7 +337,30 @@ namespace RedisRecovery.Restore
                 arguments.Add("FREQ");
                 arguments.Add((int)frequency);
             }
-            await _target.SendAsync(_pipeline, new RedisCommand("RESTORE", arguments), Sent.ForRestore(item), cancellationToken).ConfigureAwait(false);
+            return new PreparedEntry(database, position) { Item = item, Restore = new RedisCommand("RESTORE", arguments) };
+        }
+
+        /// <summary>The sending side: RESTORE, or a key set aside for the command path, or a count of what a resumed run wrote.</summary>
+        private async Task SendPreparedAsync(PreparedEntry prepared, CancellationToken cancellationToken)
+        {
+            if (prepared.CountOnly)
+            {
+                Count(prepared.Database, +1);
+                return;
+            }
+            if (prepared.Failure is var (key, reason))
+            {
+                _result.AddFailure(prepared.Database, key, reason);
+                return;
+            }
+            Count(prepared.Database, +1);
+            if (prepared.Restore is null)
+            {
+                Defer(prepared.Item!);
+                return;
+            }
+            await _target.SelectAsync(_pipeline, prepared.Database, Sent.Control, cancellationToken).ConfigureAwait(false);
+            await _target.SendAsync(_pipeline, prepared.Restore, Sent.ForRestore(prepared.Item!), cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>The serialized value in memory; a value above the reader's threshold is streamed into a buffer of its own size.</summary>
@@ -525,6 +588,80 @@ namespace RedisRecovery.Restore
         {
             text ??= string.Empty;
             return text.Length <= 120 ? text : text.Substring(0, 120) + "...";
+        }
+
+        /// <summary>One source entry made ready to send (or a count, or a failure), with the source position after it.</summary>
+        private sealed class PreparedEntry
+        {
+            public PreparedEntry(int database, long position)
+            {
+                Database = database;
+                Position = position;
+            }
+
+            public int Database { get; }
+
+            public long Position { get; }
+
+            public Deferred? Item { get; init; }
+
+            public RedisCommand? Restore { get; init; }
+
+            public bool CountOnly { get; init; }
+
+            public (string Key, string Reason)? Failure { get; init; }
+        }
+
+        /// <summary>A bounded hand-over between the reading and the sending side; the reader ends it with Complete.</summary>
+        private sealed class PreparedQueue
+        {
+            private readonly ConcurrentQueue<PreparedEntry> _items = new();
+            private readonly SemaphoreSlim _free;
+            private readonly SemaphoreSlim _ready = new(0);
+            private Exception? _failure;
+            private volatile bool _completed;
+
+            public PreparedQueue(int capacity) => _free = new SemaphoreSlim(capacity);
+
+            public async Task AddAsync(PreparedEntry item, CancellationToken cancellationToken)
+            {
+                await _free.WaitAsync(cancellationToken).ConfigureAwait(false);
+                _items.Enqueue(item);
+                _ready.Release();
+            }
+
+            public void Complete(Exception? failure)
+            {
+                _failure = failure;
+                _completed = true;
+                _ready.Release();
+            }
+
+            /// <summary>Lets a reader blocked on a full queue go (the sending side has stopped).</summary>
+            public void Release() => _free.Release(1024);
+
+            /// <summary>The next item; null at the end; the reader's exception when it failed.</summary>
+            public async Task<PreparedEntry?> TakeAsync(CancellationToken cancellationToken)
+            {
+                while (true)
+                {
+                    await _ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    if (_items.TryDequeue(out var item))
+                    {
+                        _free.Release();
+                        return item;
+                    }
+                    if (_completed)
+                    {
+                        _ready.Release();
+                        if (_failure != null)
+                        {
+                            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(_failure).Throw();
+                        }
+                        return null;
+                    }
+                }
+            }
         }
 
         /// <summary>A key that is (or may need to be) rebuilt from commands, with what that needs.</summary>
