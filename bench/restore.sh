@@ -48,7 +48,8 @@ t0=$(date +%s.%N); start "$work/native" "$p" --dbfilename dump.rdb; loaded "$p";
 echo "native load: seconds=$(echo "$t1 - $t0" | bc) keys=$(redis-cli -p "$p" dbsize)"; stop "$p"
 
 echo "== (a) redis-cli --pipe with the equivalent RESTORE protocol"
-$bench restore-protocol "$rdb" "$work/restore.resp"
+t0=$(date +%s.%N); $bench restore-protocol "$rdb" "$work/restore.resp"; t1=$(date +%s.%N)
+echo "RESTORE protocol written by the bench verb (not counted below): seconds=$(echo "$t1 - $t0" | bc) bytes=$(stat -c %s "$work/restore.resp")"
 mkdir -p "$work/pipe"; p=$(port); start "$work/pipe" "$p"
 t0=$(date +%s.%N); /usr/bin/time -f "client: cpu_user_s=%U cpu_sys_s=%S max_rss_kib=%M" redis-cli -p "$p" --pipe < "$work/restore.resp" | tail -1; t1=$(date +%s.%N)
 echo "redis-cli --pipe: seconds=$(echo "$t1 - $t0" | bc) keys=$(redis-cli -p "$p" dbsize) digest_match=$([ "$(redis-cli -p "$p" debug digest)" = "$digest" ] && echo yes || echo no)"
