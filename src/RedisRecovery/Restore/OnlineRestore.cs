@@ -46,6 +46,7 @@ namespace RedisRecovery.Restore
         private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
         private long _deferredBytes;
         private int _sentSinceCheckpoint;
+        private (int Part, long Offset)? _acknowledged;
         private bool _fieldTtlWarned;
         private long? _sourceLength;
 
@@ -265,6 +266,20 @@ namespace RedisRecovery.Restore
             }
             _sinceCheckpoint.Restart();
             _sentSinceCheckpoint = 0;
+        }
+
+        /// <summary>
+        /// After the connection failed during an AOF replay: records the last command the server confirmed, so a rerun
+        /// re-applies only commands whose replies were lost (INCR-like commands are not idempotent). An RDB restore
+        /// keeps its last checkpoint: keys set aside for the command path may lie before the last reply.
+        /// </summary>
+        public void RecordInterruption()
+        {
+            if (_journal != null && _result.SourceKind == RestoreSourceKind.Aof && _acknowledged is var (part, offset)
+                && (part > _journal.NextPart || (part == _journal.NextPart && offset > _journal.NextOffset)))
+            {
+                _journal.Checkpoint(part, offset, _result.KeysRestored, _result.CommandsReplayed);
+            }
         }
 
         private long ResumeOffsetFor(int part)
@@ -520,6 +535,7 @@ namespace RedisRecovery.Restore
                     break;
                 case SentKind.Aof:
                     _result.CommandsReplayed++;
+                    _acknowledged = sent.Completes ?? _acknowledged;
                     var failures = reply.IsError ? 1 : sent.Name == "EXEC" && reply.IsAggregate ? CountErrors(reply) : 0;
                     if (failures > 0 && sent.Name != "MULTI")
                     {
@@ -716,8 +732,18 @@ namespace RedisRecovery.Restore
             public static Sent ForCommandPath(KeyOnCommandPath key, bool bestEffort, bool last) =>
                 new() { Kind = SentKind.CommandPath, Key = key, BestEffort = bestEffort, Last = last };
 
+            /// <summary>The position after the command, if applying it completes a unit (a command outside MULTI, or an EXEC).</summary>
+            public (int Part, long Offset)? Completes { get; private init; }
+
             public static Sent ForAof(AofCommand command, int database) =>
-                new() { Kind = SentKind.Aof, Name = command.Name, Location = $"{command.File} byte {command.Offset}", Database = database };
+                new()
+                {
+                    Kind = SentKind.Aof,
+                    Name = command.Name,
+                    Location = $"{command.File} byte {command.Offset}",
+                    Database = database,
+                    Completes = !command.InTransaction || command.Name == "EXEC" ? (command.PartIndex, command.Offset + command.Length) : null,
+                };
         }
     }
 }

@@ -95,6 +95,7 @@ namespace RedisRecovery.Restore
             catch (RedisRecoveryException exception) when (exception is RedisConnectionException or RedisProtocolException)
             {
                 // A connection that closes in the middle of a reply surfaces as a protocol error: either way the link is gone.
+                session.RecordInterruption();
                 result.StopReason = "The connection to the target failed: " + exception.Message;
                 result.Duration = watch.Elapsed;
                 throw new RestoreInterruptedException(result,

@@ -192,6 +192,44 @@ namespace RedisRecovery.Tests.Restore
         }
 
         [Fact]
+        public async Task Journal_OfAnAofReplay_ResumesAfterTheLastCheckpoint_WithoutReplayingTwice()
+        {
+            const int commands = 12_000;
+            using var temp = new TempFile();
+            var parts = new List<byte[]> { AofTestKit.Command("SELECT", "0") };
+            for (var i = 0; i < commands; i++)
+            {
+                // INCR makes a replay that applies a command twice visible in the counter's value.
+                parts.Add(i % 2 == 0 ? AofTestKit.Command("SET", $"key:{i}", "v") : AofTestKit.Command("INCR", "counter"));
+            }
+            File.WriteAllBytes(temp.Path, AofTestKit.Concat(parts));
+            await using var target = await RestoreTestKit.StartTargetAsync(_output);
+            var journal = temp.Path + ".journal";
+            var options = new RestoreOptions(temp.Path, RestoreTestKit.Options(temp.Path, target).Target) { JournalPath = journal, MaxOpsPerSecond = 4_000 };
+
+            var restore = RedisRestorer.RestoreAsync(options);
+            await using (var killer = await RestoreTestKit.ConnectAsync(target))
+            {
+                while ((await RestoreTestKit.KeyspaceAsync(target)).Values.Sum() < commands / 4)
+                {
+                    await Task.Delay(20);
+                }
+                Assert.False(restore.IsCompleted, "the throttled restore finished before it could be interrupted");
+                await killer.ExecuteAsync("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+            }
+            await Assert.ThrowsAsync<RestoreInterruptedException>(() => restore);
+            var resumed = await RedisRestorer.RestoreAsync(new RestoreOptions(temp.Path, options.Target) { JournalPath = journal });
+
+            Assert.True(resumed.Completed);
+            Assert.True(resumed.ResumedFromOffset > 0);
+            Assert.Equal(0, resumed.CommandsFailed);
+            Assert.Equal(commands / 2 + 1, (await RestoreTestKit.KeyspaceAsync(target))[0]);
+            // The journal holds the last command the server confirmed: only replies lost in flight may be applied twice.
+            var counter = long.Parse(await GetAsync(target, "counter") ?? "0");
+            Assert.InRange(counter, commands / 2, commands / 2 + 64);
+        }
+
+        [Fact]
         public async Task Journal_OfAnotherSource_IsRefused()
         {
             using var first = await SnapshotAsync("SET a 1");
