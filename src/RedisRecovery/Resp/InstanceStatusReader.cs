@@ -77,7 +77,7 @@ namespace RedisRecovery.Resp
                     cluster = new RedisInfo(reply.AsString() ?? string.Empty);
                 }
             }
-            return Build(connection.Endpoint.ToString(), fields, configProblem is null ? config : null, configProblem, cluster, clusterProblem);
+            return Build(connection.Endpoint.WithTls(connection.IsTls).ToString(), fields, configProblem is null ? config : null, configProblem, cluster, clusterProblem);
         }
 
         /// <summary>
@@ -90,9 +90,10 @@ namespace RedisRecovery.Resp
             string? Config(string name) => config != null && config.TryGetValue(name, out var value) ? value : null;
             bool? ConfigFlag(string name) => Config(name) is { } value ? value == "yes" : null;
 
+            // Whole seconds, like rdb_last_save_time, so ages come out as whole seconds too.
             var serverTime = info.GetInt64("server_time_usec") is { } micros
-                ? DateTimeOffset.FromUnixTimeMilliseconds(micros / 1000)
-                : DateTimeOffset.UtcNow;
+                ? DateTimeOffset.FromUnixTimeSeconds(micros / 1_000_000)
+                : DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
             var lastSave = DateTimeOffset.FromUnixTimeSeconds(info.GetInt64("rdb_last_save_time") ?? 0);
             var role = info["role"] == "slave" ? "replica" : info["role"] ?? "unknown";
             var savePoints = Config("save");
