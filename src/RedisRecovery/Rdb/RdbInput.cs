@@ -57,15 +57,15 @@ namespace RedisRecovery.Rdb
 
         public string SourceName { get; }
 
-        /// <summary>The key of the last entry read completely, for error messages.</summary>
-        public string? LastGoodKey { get; set; }
+        /// <summary>The key of the last entry read completely, for error messages (kept as bytes: decoding every key
+        /// to text would cost more than reading it).</summary>
+        public byte[]? LastGoodKeyBytes { get; set; }
+
+        public string? LastGoodKey => LastGoodKeyBytes is null ? null : System.Text.Encoding.UTF8.GetString(LastGoodKeyBytes);
 
         public long Position => _bufferStart + _position;
 
         public int Available => _end - _position;
-
-        /// <summary>Bytes that can still come, when the stream knows its length.</summary>
-        public long? KnownRemaining => _knownEnd - Position;
 
         public long? KnownEnd => _knownEnd;
 

@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -29,6 +30,7 @@ namespace RedisRecovery.Rdb
         public const long MaxNameLength = 512L * 1024 * 1024;
 
         private const int StreamIdSize = 16;
+        private const int UntrustedAllocation = 1024 * 1024;
         private const byte StreamItemDeleted = 1;
         private const byte StreamItemSameFields = 2;
 
@@ -36,14 +38,15 @@ namespace RedisRecovery.Rdb
         private readonly bool _validate;
         private readonly int _blobLimit;
 
+        /// <summary>Where buffered compressed strings are decompressed to be checked; grows to the largest one met.</summary>
+        private byte[] _scratch = Array.Empty<byte>();
+
         public RdbValueWalker(RdbInput input, bool validate, int blobLimit)
         {
             _input = input;
             _validate = validate;
             _blobLimit = blobLimit;
         }
-
-        public RdbInput Input => _input;
 
         // ---- lengths and numbers ----
 
@@ -144,8 +147,90 @@ namespace RedisRecovery.Rdb
 
         // ---- strings ----
 
+        /// <summary>Reads a length prefix from the buffered bytes without consuming it; false when not all of it is buffered.</summary>
+        private static bool TryPeekLength(ReadOnlySpan<byte> buffered, out ulong value, out bool encoded, out int size)
+        {
+            value = 0;
+            encoded = false;
+            size = 0;
+            if (buffered.IsEmpty)
+            {
+                return false;
+            }
+            var first = buffered[0];
+            switch (first >> 6)
+            {
+                case 0:
+                    value = (ulong)(first & 0x3F);
+                    size = 1;
+                    return true;
+                case 1:
+                    if (buffered.Length < 2)
+                    {
+                        return false;
+                    }
+                    value = (ulong)(((first & 0x3F) << 8) | buffered[1]);
+                    size = 2;
+                    return true;
+                case 2:
+                    if (first == 0x80 && buffered.Length >= 5)
+                    {
+                        value = BinaryPrimitives.ReadUInt32BigEndian(buffered.Slice(1));
+                        size = 5;
+                        return true;
+                    }
+                    if (first == 0x81 && buffered.Length >= 9)
+                    {
+                        value = BinaryPrimitives.ReadUInt64BigEndian(buffered.Slice(1));
+                        size = 9;
+                        return true;
+                    }
+                    return false;
+                default:
+                    value = (ulong)(first & 0x3F);
+                    encoded = true;
+                    size = 1;
+                    return true;
+            }
+        }
+
         /// <summary>Consumes one string element, checking compressed data when it is small enough to hold.</summary>
-        public async ValueTask<RdbStringForm> SkipStringAsync(string what, CancellationToken cancellationToken)
+        public ValueTask<RdbStringForm> SkipStringAsync(string what, CancellationToken cancellationToken)
+        {
+            // Most elements are small and already buffered: handle them without the asynchronous machinery.
+            var buffered = _input.Buffered;
+            if (TryPeekLength(buffered, out var length, out var encoded, out var size))
+            {
+                if (!encoded && length <= (ulong)(buffered.Length - size))
+                {
+                    _input.Take(size + (int)length);
+                    return new ValueTask<RdbStringForm>(RdbStringForm.Raw);
+                }
+                if (encoded && length == 3 && TryPeekLength(buffered.Slice(1), out var compressed, out var compressedMarker, out var compressedSize)
+                    && TryPeekLength(buffered.Slice(1 + compressedSize), out var plain, out var plainMarker, out var plainSize)
+                    && !compressedMarker && !plainMarker && plain > 0 && plain <= (ulong)_blobLimit
+                    && compressed <= (ulong)(buffered.Length - 1 - compressedSize - plainSize))
+                {
+                    var body = buffered.Slice(1 + compressedSize + plainSize, (int)compressed);
+                    if (_validate)
+                    {
+                        if (_scratch.Length < (int)plain)
+                        {
+                            _scratch = new byte[Math.Max((int)plain, _scratch.Length * 2)];
+                        }
+                        if (!Lzf.TryDecompress(body, new Span<byte>(_scratch, 0, (int)plain)))
+                        {
+                            throw _input.Corrupt($"{what}: LZF data does not decompress to its stated {plain} bytes", _input.Position);
+                        }
+                    }
+                    _input.Take(1 + compressedSize + plainSize + (int)compressed);
+                    return new ValueTask<RdbStringForm>(RdbStringForm.Lzf);
+                }
+            }
+            return SkipStringSlowAsync(what, cancellationToken);
+        }
+
+        private async ValueTask<RdbStringForm> SkipStringSlowAsync(string what, CancellationToken cancellationToken)
         {
             var start = _input.Position;
             var (length, encoded) = await ReadLengthOrEncodingAsync(what, cancellationToken).ConfigureAwait(false);
@@ -166,8 +251,8 @@ namespace RedisRecovery.Rdb
                     await _input.SkipAsync(4, what, cancellationToken).ConfigureAwait(false);
                     return RdbStringForm.Int;
                 case 3:
-                    var compressed = await ReadLengthAsync(what + " (compressed length)", cancellationToken).ConfigureAwait(false);
-                    var plain = await ReadLengthAsync(what + " (uncompressed length)", cancellationToken).ConfigureAwait(false);
+                    var compressed = await ReadLengthAsync("compressed string length", cancellationToken).ConfigureAwait(false);
+                    var plain = await ReadLengthAsync("uncompressed string length", cancellationToken).ConfigureAwait(false);
                     if (_validate && compressed <= (ulong)_blobLimit && plain <= (ulong)_blobLimit)
                     {
                         var decompressed = await ReadLzfBodyAsync(what, start, (long)compressed, (long)plain, cancellationToken).ConfigureAwait(false);
@@ -184,7 +269,20 @@ namespace RedisRecovery.Rdb
         }
 
         /// <summary>Reads one string element whole (decompressed, integers as text).</summary>
-        public async ValueTask<byte[]> ReadStringAsync(string what, long maxLength, CancellationToken cancellationToken)
+        public ValueTask<byte[]> ReadStringAsync(string what, long maxLength, CancellationToken cancellationToken)
+        {
+            var buffered = _input.Buffered;
+            if (TryPeekLength(buffered, out var length, out var encoded, out var size) && !encoded
+                && length <= (ulong)(buffered.Length - size) && length <= (ulong)maxLength)
+            {
+                var bytes = buffered.Slice(size, (int)length).ToArray();
+                _input.Take(size + (int)length);
+                return new ValueTask<byte[]>(bytes);
+            }
+            return ReadStringSlowAsync(what, maxLength, cancellationToken);
+        }
+
+        private async ValueTask<byte[]> ReadStringSlowAsync(string what, long maxLength, CancellationToken cancellationToken)
         {
             var (bytes, _) = await ReadStringWithFormAsync(what, maxLength, cancellationToken).ConfigureAwait(false);
             return bytes;
@@ -198,9 +296,7 @@ namespace RedisRecovery.Rdb
             {
                 CheckMaximum(what, start, (long)Math.Min(length, long.MaxValue), maxLength);
                 _input.CheckRemaining((long)Math.Min(length, long.MaxValue), what);
-                var bytes = length == 0 ? Array.Empty<byte>() : new byte[length];
-                await _input.ReadExactlyAsync(bytes, what, cancellationToken).ConfigureAwait(false);
-                return (bytes, RdbStringForm.Raw);
+                return (await ReadRawAsync(what, (int)length, cancellationToken).ConfigureAwait(false), RdbStringForm.Raw);
             }
             long integer;
             switch (length)
@@ -218,8 +314,8 @@ namespace RedisRecovery.Rdb
                     integer = (int)_input.ReadUInt32LittleEndian();
                     break;
                 case 3:
-                    var compressed = await ReadLengthAsync(what + " (compressed length)", cancellationToken).ConfigureAwait(false);
-                    var plain = await ReadLengthAsync(what + " (uncompressed length)", cancellationToken).ConfigureAwait(false);
+                    var compressed = await ReadLengthAsync("compressed string length", cancellationToken).ConfigureAwait(false);
+                    var plain = await ReadLengthAsync("uncompressed string length", cancellationToken).ConfigureAwait(false);
                     CheckMaximum(what, start, (long)Math.Min(plain, long.MaxValue), maxLength);
                     var rented = await ReadLzfBodyAsync(what, start, (long)Math.Min(compressed, long.MaxValue), (long)plain, cancellationToken).ConfigureAwait(false);
                     var result = new byte[plain];
@@ -230,6 +326,34 @@ namespace RedisRecovery.Rdb
                     throw _input.Corrupt($"{what}: unknown string encoding {length}", start);
             }
             return (PackedEncodings.IntegerText(integer), RdbStringForm.Int);
+        }
+
+        /// <summary>
+        /// Reads <paramref name="length"/> raw bytes. When the stream cannot say how much remains, a large length is
+        /// not trusted with an allocation of its size: the bytes are gathered as they arrive, so a damaged prefix
+        /// ends in "unexpected end of data" rather than a huge allocation.
+        /// </summary>
+        private async ValueTask<byte[]> ReadRawAsync(string what, int length, CancellationToken cancellationToken)
+        {
+            if (length == 0)
+            {
+                return Array.Empty<byte>();
+            }
+            if (_input.KnownEnd != null || length <= UntrustedAllocation)
+            {
+                var bytes = new byte[length];
+                await _input.ReadExactlyAsync(bytes, what, cancellationToken).ConfigureAwait(false);
+                return bytes;
+            }
+            using var gathered = new MemoryStream(UntrustedAllocation);
+            var chunk = new byte[UntrustedAllocation];
+            for (var remaining = length; remaining > 0; remaining -= chunk.Length)
+            {
+                var step = Math.Min(remaining, chunk.Length);
+                await _input.ReadExactlyAsync(new Memory<byte>(chunk, 0, step), what, cancellationToken).ConfigureAwait(false);
+                gathered.Write(chunk, 0, step);
+            }
+            return gathered.ToArray();
         }
 
         /// <summary>A blob that must be checked (ziplist, listpack...): whole when within the limit, else skipped (null).</summary>
@@ -251,16 +375,14 @@ namespace RedisRecovery.Rdb
                     return null;
                 }
                 _input.CheckRemaining((long)length, what);
-                var bytes = new byte[length];
-                await _input.ReadExactlyAsync(bytes, what, cancellationToken).ConfigureAwait(false);
-                return bytes;
+                return await ReadRawAsync(what, (int)length, cancellationToken).ConfigureAwait(false);
             }
             if (length != 3)
             {
                 throw _input.Corrupt($"{what}: expected an encoded blob, found an integer", start);
             }
-            var compressed = await ReadLengthAsync(what + " (compressed length)", cancellationToken).ConfigureAwait(false);
-            var plain = await ReadLengthAsync(what + " (uncompressed length)", cancellationToken).ConfigureAwait(false);
+            var compressed = await ReadLengthAsync("compressed string length", cancellationToken).ConfigureAwait(false);
+            var plain = await ReadLengthAsync("uncompressed string length", cancellationToken).ConfigureAwait(false);
             if (compressed > (ulong)limit || plain > (ulong)limit)
             {
                 await _input.SkipAsync((long)Math.Min(compressed, long.MaxValue), what, cancellationToken).ConfigureAwait(false);
@@ -315,7 +437,23 @@ namespace RedisRecovery.Rdb
 
         /// <summary>Walks one value of <paramref name="type"/>; returns how its strings are stored (for plain strings)
         /// and, when <paramref name="decode"/> is set, its elements.</summary>
-        public async ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> WalkValueAsync(byte type, bool decode, CancellationToken cancellationToken)
+        public ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> WalkValueAsync(byte type, bool decode, CancellationToken cancellationToken)
+        {
+            // Plain strings are most keys of most files: skip them without entering the general state machine.
+            if (type == RdbFormat.TypeString && !decode)
+            {
+                var skip = SkipStringAsync("string value", cancellationToken);
+                return skip.IsCompletedSuccessfully
+                    ? new ValueTask<(RdbValueEncoding, RdbValue?)>((EncodingOf(skip.Result), null))
+                    : FinishSkipAsync(skip);
+            }
+            return WalkAnyValueAsync(type, decode, cancellationToken);
+        }
+
+        private static async ValueTask<(RdbValueEncoding, RdbValue?)> FinishSkipAsync(ValueTask<RdbStringForm> skip) =>
+            (EncodingOf(await skip.ConfigureAwait(false)), null);
+
+        private async ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> WalkAnyValueAsync(byte type, bool decode, CancellationToken cancellationToken)
         {
             var start = _input.Position;
             switch (type)
@@ -390,16 +528,24 @@ namespace RedisRecovery.Rdb
             _ => RdbValueEncoding.Raw,
         };
 
-        private async ValueTask<List<byte[]>?> ReadStringSequenceAsync(string what, int stringsPerElement, bool decode, CancellationToken cancellationToken)
+        /// <summary>The element count of a collection: never zero (Redis drops empty keys, a file holding one is
+        /// damaged) and never more than the bytes that can remain.</summary>
+        private async ValueTask<ulong> ReadElementCountAsync(string what, ulong bytesPerElement, CancellationToken cancellationToken)
         {
             var start = _input.Position;
-            var count = await ReadLengthAsync(what + " count", cancellationToken).ConfigureAwait(false);
+            var count = await ReadLengthAsync(what, cancellationToken).ConfigureAwait(false);
             if (count == 0)
             {
-                throw _input.Corrupt($"empty value ({what} count is 0)", start);
+                throw _input.Corrupt($"empty value ({what} is 0)", start);
             }
+            _input.CheckRemaining((long)Math.Min(count, (ulong)(long.MaxValue / (long)bytesPerElement)) * (long)bytesPerElement, what);
+            return count;
+        }
+
+        private async ValueTask<List<byte[]>?> ReadStringSequenceAsync(string what, int stringsPerElement, bool decode, CancellationToken cancellationToken)
+        {
+            var count = await ReadElementCountAsync("element count", (ulong)stringsPerElement, cancellationToken).ConfigureAwait(false);
             var total = count * (ulong)stringsPerElement;
-            _input.CheckRemaining((long)Math.Min(total, long.MaxValue), what + " count");
             var items = decode ? new List<byte[]>((int)Math.Min(total, 1024)) : null;
             for (ulong i = 0; i < total; i++)
             {
@@ -417,13 +563,7 @@ namespace RedisRecovery.Rdb
 
         private async ValueTask<RdbValue?> WalkSortedSetAsync(byte type, bool decode, CancellationToken cancellationToken)
         {
-            var start = _input.Position;
-            var count = await ReadLengthAsync("sorted set member count", cancellationToken).ConfigureAwait(false);
-            if (count == 0)
-            {
-                throw _input.Corrupt("empty value (sorted set member count is 0)", start);
-            }
-            _input.CheckRemaining((long)Math.Min(count, long.MaxValue), "sorted set member count");
+            var count = await ReadElementCountAsync("sorted set member count", 2, cancellationToken).ConfigureAwait(false);
             var members = decode ? new List<RdbSortedSetMember>((int)Math.Min(count, 1024)) : null;
             for (ulong i = 0; i < count; i++)
             {
@@ -481,7 +621,13 @@ namespace RedisRecovery.Rdb
                 await ReadUInt64Async("hash minimum field expiry", cancellationToken).ConfigureAwait(false);
                 start = _input.Position;
             }
-            var what = RdbFormat.EncodingOf(type).ToString().ToLowerInvariant() + " blob";
+            var what = type switch
+            {
+                RdbFormat.TypeHashZipmap => "zipmap",
+                RdbFormat.TypeSetIntset => "intset",
+                RdbFormat.TypeListZiplist or RdbFormat.TypeZsetZiplist or RdbFormat.TypeHashZiplist => "ziplist",
+                _ => "listpack",
+            };
             var blob = await ReadBlobAsync(what, decode, cancellationToken).ConfigureAwait(false);
             if (blob is null)
             {
@@ -549,12 +695,7 @@ namespace RedisRecovery.Rdb
         private async ValueTask<RdbValue?> WalkQuicklistAsync(byte type, bool decode, CancellationToken cancellationToken)
         {
             var start = _input.Position;
-            var nodes = await ReadLengthAsync("quicklist node count", cancellationToken).ConfigureAwait(false);
-            if (nodes == 0)
-            {
-                throw _input.Corrupt("empty value (quicklist node count is 0)", start);
-            }
-            _input.CheckRemaining((long)Math.Min(nodes, long.MaxValue), "quicklist node count");
+            var nodes = await ReadElementCountAsync("quicklist node count", 1, cancellationToken).ConfigureAwait(false);
             var items = decode ? new List<byte[]>() : null;
             long total = 0;
             var anyNodeUnchecked = false;
@@ -617,13 +758,7 @@ namespace RedisRecovery.Rdb
             {
                 minimumExpiry = (long)await ReadUInt64Async("hash minimum field expiry", cancellationToken).ConfigureAwait(false);
             }
-            var start = _input.Position;
-            var count = await ReadLengthAsync("hash field count", cancellationToken).ConfigureAwait(false);
-            if (count == 0)
-            {
-                throw _input.Corrupt("empty value (hash field count is 0)", start);
-            }
-            _input.CheckRemaining((long)Math.Min(count, long.MaxValue), "hash field count");
+            var count = await ReadElementCountAsync("hash field count", 3, cancellationToken).ConfigureAwait(false);
             var fields = decode ? new List<RdbHashField>((int)Math.Min(count, 1024)) : null;
             for (ulong i = 0; i < count; i++)
             {
@@ -646,8 +781,8 @@ namespace RedisRecovery.Rdb
 
         private async ValueTask<RdbStreamId> ReadStreamIdLengthsAsync(string what, CancellationToken cancellationToken)
         {
-            var milliseconds = await ReadLengthAsync(what + " (milliseconds)", cancellationToken).ConfigureAwait(false);
-            var sequence = await ReadLengthAsync(what + " (sequence)", cancellationToken).ConfigureAwait(false);
+            var milliseconds = await ReadLengthAsync(what, cancellationToken).ConfigureAwait(false);
+            var sequence = await ReadLengthAsync(what, cancellationToken).ConfigureAwait(false);
             return new RdbStreamId(milliseconds, sequence);
         }
 
