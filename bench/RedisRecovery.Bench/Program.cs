@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Threading.Tasks;
+using RedisRecovery.Aof;
 using RedisRecovery.Rdb;
 using RedisRecovery.Resp;
 using RedisRecovery.Restore;
@@ -17,6 +18,8 @@ namespace RedisRecovery.Bench
             ["rdb-check"] = RdbCheckAsync,
             ["restore"] = RestoreAsync,
             ["restore-protocol"] = RestoreProtocolAsync,
+            ["aof-check"] = AofCheckAsync,
+            ["aof-plan"] = AofPlanAsync,
         };
 
         public static async Task<int> Main(string[] args)
@@ -99,6 +102,41 @@ namespace RedisRecovery.Bench
                 output.WriteByte((byte)'\r');
                 output.WriteByte((byte)'\n');
             }
+        }
+        /// <summary>aof-check PATH...: checks each AOF (file, multi-part directory or manifest) as Test-AofFile does.</summary>
+        private static async Task<int> AofCheckAsync(string[] paths)
+        {
+            var status = 0;
+            foreach (var path in paths)
+            {
+                var watch = Stopwatch.StartNew();
+                var check = await AofChecker.CheckAsync(path);
+                watch.Stop();
+                var bytes = check.Files.Sum(f => f.Length);
+                Console.WriteLine($"{path}: status={check.Status} layout={check.Layout} commands={check.Commands} bytes={bytes} " +
+                    $"valid_up_to={check.ValidUpToFile}@{check.ValidUpToOffset} seconds={watch.Elapsed.TotalSeconds:F3} " +
+                    $"MiB/s={bytes / 1048576.0 / Math.Max(watch.Elapsed.TotalSeconds, 1e-9):F0}");
+                Console.WriteLine("  commands: " + string.Join(" ", check.CommandCounts.OrderByDescending(p => p.Value).Take(10).Select(p => $"{p.Key}={p.Value}")));
+                if (check.Status != AofStatus.Valid)
+                {
+                    Console.WriteLine($"  error: {check.ErrorFile} @ {check.ErrorOffset}: {check.Error}");
+                    status = 1;
+                }
+            }
+            return status;
+        }
+
+        /// <summary>aof-plan PATH [FLUSHALL|FLUSHDB|unix-seconds]: the plan Repair-AofFile would carry out (reads only).</summary>
+        private static async Task<int> AofPlanAsync(string[] arguments)
+        {
+            var target = arguments.Length > 1 ? arguments[1] : null;
+            var request = target == null ? new AofRepairRequest()
+                : long.TryParse(target, out var seconds) ? new AofRepairRequest { ToTimestamp = DateTimeOffset.FromUnixTimeSeconds(seconds) }
+                : new AofRepairRequest { BeforeCommand = target };
+            var watch = Stopwatch.StartNew();
+            var plan = await AofRepairer.PlanAsync(arguments[0], request);
+            Console.WriteLine($"{plan.Describe()}; requires_force={plan.RequiresForce} seconds={watch.Elapsed.TotalSeconds:F3}");
+            return 0;
         }
     }
 }

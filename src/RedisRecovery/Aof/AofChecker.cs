@@ -25,13 +25,13 @@ namespace RedisRecovery.Aof
                     Path = System.IO.Path.GetFullPath(path),
                     Layout = AofLayout.MultiPart,
                     Status = AofStatus.ManifestInvalid,
-                    ManifestPath = invalid.Target as string,
-                    ErrorFile = System.IO.Path.GetFileName(invalid.Target as string),
-                    Error = invalid.Message,
+                    ManifestPath = invalid.ManifestPath,
+                    ErrorFile = System.IO.Path.GetFileName(invalid.ManifestPath),
+                    Error = invalid.Problem,
                 };
             }
             var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-            var pending = new List<string>();
+            var pending = new Dictionary<string, long>(StringComparer.Ordinal);
             var total = reader.Files.Sum(f => f.Length);
             var before = new long[reader.Files.Count];
             for (var i = 1; i < before.Length; i++)
@@ -44,12 +44,12 @@ namespace RedisRecovery.Aof
                 if (command.InTransaction)
                 {
                     // Counted only once its EXEC shows the transaction complete, as Redis applies it.
-                    pending.Add(command.Name);
+                    Count(pending, command.Name);
                     if (command.Name == "EXEC")
                     {
-                        foreach (var name in pending)
+                        foreach (var transacted in pending)
                         {
-                            Count(counts, name);
+                            Count(counts, transacted.Key, transacted.Value);
                         }
                         pending.Clear();
                     }
@@ -70,10 +70,10 @@ namespace RedisRecovery.Aof
             return result;
         }
 
-        private static void Count(Dictionary<string, long> counts, string name)
+        private static void Count(Dictionary<string, long> counts, string name, long howMany = 1)
         {
             counts.TryGetValue(name, out var count);
-            counts[name] = count + 1;
+            counts[name] = count + howMany;
         }
     }
 }

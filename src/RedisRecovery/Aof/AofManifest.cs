@@ -25,7 +25,14 @@ namespace RedisRecovery.Aof
             : base("AofManifestInvalid", FailureKind.CorruptData, $"{manifestPath}: {message}")
         {
             Target = manifestPath;
+            ManifestPath = manifestPath;
+            Problem = message;
         }
+
+        public string ManifestPath { get; }
+
+        /// <summary>What is wrong, without the path.</summary>
+        public string Problem { get; }
     }
 
     /// <summary>
@@ -56,34 +63,20 @@ namespace RedisRecovery.Aof
 
         public IReadOnlyList<AofManifestEntry> Entries { get; }
 
-        public AofManifestEntry? Base => Entries.FirstOrDefault(e => e.Type == AofFileType.Base);
-
         /// <summary>The files Redis loads, in load order: the base, then incremental files by sequence.</summary>
         public IReadOnlyList<AofManifestEntry> LoadOrder =>
             Entries.Where(e => e.Type == AofFileType.Base).Concat(Entries.Where(e => e.Type == AofFileType.Incremental)).ToList();
 
         public static async Task<AofManifest> LoadAsync(string path, CancellationToken cancellationToken)
         {
-            byte[] bytes;
-            using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 4096, useAsync: true))
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 4096, useAsync: true);
+            if (stream.Length > 16 * 1024 * 1024)
             {
-                if (stream.Length > 16 * 1024 * 1024)
-                {
-                    throw new AofManifestException(path, "the manifest is larger than any manifest Redis writes");
-                }
-                bytes = new byte[stream.Length];
-                var read = 0;
-                while (read < bytes.Length)
-                {
-                    var n = await stream.ReadAsync(bytes, read, bytes.Length - read, cancellationToken).ConfigureAwait(false);
-                    if (n == 0)
-                    {
-                        break;
-                    }
-                    read += n;
-                }
+                throw new AofManifestException(path, "the manifest is larger than any manifest Redis writes");
             }
-            return Parse(path, Encoding.UTF8.GetString(bytes));
+            using var reader = new StreamReader(stream, new UTF8Encoding(false));
+            cancellationToken.ThrowIfCancellationRequested();
+            return Parse(path, await reader.ReadToEndAsync().ConfigureAwait(false));
         }
 
         public static AofManifest Parse(string path, string text)

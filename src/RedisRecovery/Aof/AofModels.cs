@@ -155,5 +155,13 @@ namespace RedisRecovery.Aof
         public IReadOnlyList<string> UnlistedFiles { get; internal set; } = Array.Empty<string>();
 
         public IReadOnlyList<AofFileCheck> Files { get; internal set; } = Array.Empty<AofFileCheck>();
+
+        /// <summary>The failure to report for an AOF Redis refuses to load (Corrupt, ManifestInvalid); null otherwise.</summary>
+        public RedisRecoveryException? ToException() => Status switch
+        {
+            AofStatus.Corrupt => new CorruptDataException(ErrorFile ?? Path, ErrorOffset ?? 0, Error ?? "damaged"),
+            AofStatus.ManifestInvalid => new AofManifestException(ManifestPath ?? Path, Error ?? "invalid manifest"),
+            _ => null,
+        };
     }
 }

@@ -245,6 +245,9 @@ namespace RedisRecovery.Aof
         {
             file.Status = AofStatus.Valid;
             file.Format = AofFileFormat.Resp;
+            file.Commands = 0;
+            file.ErrorOffset = null;
+            file.Error = null;
             var head = new byte[RdbSignature.Length];
             var read = 0;
             while (read < head.Length)

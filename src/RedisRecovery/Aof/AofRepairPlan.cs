@@ -82,11 +82,20 @@ namespace RedisRecovery.Aof
 
         internal int CutFileIndex { get; init; }
 
+        /// <summary>Where a copy goes when no destination is named: beside the AOF (its directory, when multi-part), with a UTC time suffix.</summary>
+        public string DefaultCopyPath(DateTime utcNow)
+        {
+            var original = Manifest?.Directory ?? Path;
+            return original.TrimEnd(System.IO.Path.DirectorySeparatorChar) + ".pit-" + utcNow.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         public string Describe() => Action == AofRepairAction.None
             ? $"{Path}: nothing to cut ({Reason})"
             : $"{Path}: {Reason}; cut {CutFile} at byte {CutOffset}" +
               (FilesDropped.Count > 0 ? $" and drop {string.Join(", ", FilesDropped)}" : "") +
-              $", removing {BytesRemoved} bytes and {CommandsRemoved} complete commands, keeping {CommandsKept} commands" +
+              (Action == AofRepairAction.CutAtCorruption
+                  ? $", removing {BytesRemoved} bytes (the commands past the damage cannot be counted), keeping {CommandsKept} commands"
+                  : $", removing {BytesRemoved} bytes and {CommandsRemoved} complete commands, keeping {CommandsKept} commands") +
               (LastCommandKept != null ? $" (last kept: {LastCommandKept})" : "");
     }
 

@@ -33,10 +33,8 @@ namespace RedisRecovery.Aof
             string? cutReason = null;
             var cutAction = AofRepairAction.None;
             long keptAtCut = 0;
-            var sawTimestamp = false;
             await foreach (var command in reader.ReadCommandsAsync(cancellationToken).ConfigureAwait(false))
             {
-                sawTimestamp |= command.Timestamp != null;
                 if (cutAt == null)
                 {
                     var seconds = command.Timestamp?.ToUnixTimeSeconds();
@@ -67,21 +65,16 @@ namespace RedisRecovery.Aof
                 inTransaction = 0;
                 lastCommitted = $"{command.Name} ({command.File} @ {command.Offset})";
             }
-            if (afterSeconds != null && !sawTimestamp)
+            if ((afterSeconds != null || toSeconds != null) && reader.Result.FirstTimestampUtc == null)
             {
                 throw new RedisRecoveryException("AofHasNoTimestamps", FailureKind.InvalidArgument,
-                    $"{reader.Result.Path}: the AOF has no #TS: annotations (aof-timestamp-enabled was off), so -After cannot be applied.") { Target = reader.Result.Path };
-            }
-            if (toSeconds != null && reader.Result.FirstTimestampUtc == null)
-            {
-                throw new RedisRecoveryException("AofHasNoTimestamps", FailureKind.InvalidArgument,
-                    $"{reader.Result.Path}: the AOF has no #TS: annotations (aof-timestamp-enabled was off), so it cannot be cut to a time.") { Target = reader.Result.Path };
+                    $"{reader.Result.Path}: the AOF has no #TS: annotations (aof-timestamp-enabled was off), so it cannot be cut by time.") { Target = reader.Result.Path };
             }
             var result = reader.Result;
             var files = reader.Files;
             if (cutAt is AofCommand cut)
             {
-                return Plan(reader, cutAction, cutReason!, cut.PartIndex, cut.CutOffset, keptAtCut, committed - keptAtCut, lastKept, requiresForce: keptAtCut == 0 && cut.PartIndex == 0);
+                return Plan(reader, cutAction, cutReason!, cut.PartIndex, cut.CutOffset, keptAtCut, committed - keptAtCut, lastKept, requiresForce: cut.PartIndex == 0 && cut.CutOffset == 0);
             }
             switch (result.Status)
             {

@@ -88,7 +88,7 @@ namespace RedisRecovery.Aof
         /// <summary>True when the first argument was longer than the captured bytes (not a command name).</summary>
         public bool NameTooLong => _nameTooLong;
 
-        /// <summary>The unix time of the last annotation when it was a "#TS:" one, else null.</summary>
+        /// <summary>The unix time of the last annotation when it was a well-formed "#TS:" one, else null.</summary>
         public long? AnnotationTimestamp { get; private set; }
 
         /// <summary>Where the damage was found (Corrupt: the offending byte; Truncated: the end of the stream).</summary>
@@ -162,16 +162,10 @@ namespace RedisRecovery.Aof
                                 ? Corrupt(Here + MaxAnnotationLine, $"expected the annotation line to end within {MaxAnnotationLine} bytes")
                                 : null;
                         }
-                        if (newline < 2 || available[newline - 1] != (byte)'\r')
-                        {
-                            return Corrupt(Here + newline, "expected \\r\\n at the end of the annotation line");
-                        }
-                        var line = available.Slice(0, newline - 1);
-                        var kind = ReadAnnotation(line);
-                        if (kind != null)
-                        {
-                            return kind;
-                        }
+                        // Redis reads an annotation up to '\n' and skips it whatever it says, so only a "#TS:" with
+                        // a number means something; any other annotation is passed over, as the server does.
+                        var line = available.Slice(0, newline);
+                        AnnotationTimestamp = ParseTimestamp(line.Length > 0 && line[line.Length - 1] == (byte)'\r' ? line.Slice(0, line.Length - 1) : line);
                         _position += newline + 1;
                         ItemEnd = Here;
                         _phase = Phase.ItemStart;
@@ -331,9 +325,8 @@ namespace RedisRecovery.Aof
             return value;
         }
 
-        private AofItemKind? ReadAnnotation(ReadOnlySpan<byte> line)
+        private static long? ParseTimestamp(ReadOnlySpan<byte> line)
         {
-            AnnotationTimestamp = null;
             ReadOnlySpan<byte> timestampPrefix = new[] { (byte)'#', (byte)'T', (byte)'S', (byte)':' };
             if (!line.StartsWith(timestampPrefix))
             {
@@ -342,19 +335,18 @@ namespace RedisRecovery.Aof
             var digits = line.Slice(timestampPrefix.Length);
             if (digits.Length == 0 || digits.Length > MaxDigits)
             {
-                return Corrupt(Here + timestampPrefix.Length, "expected a unix time after #TS:");
+                return null;
             }
             long value = 0;
-            for (var i = 0; i < digits.Length; i++)
+            foreach (var digit in digits)
             {
-                if (digits[i] < (byte)'0' || digits[i] > (byte)'9')
+                if (digit < (byte)'0' || digit > (byte)'9')
                 {
-                    return Corrupt(Here + timestampPrefix.Length + i, "expected a unix time after #TS:");
+                    return null;
                 }
-                value = value * 10 + (digits[i] - (byte)'0');
+                value = value * 10 + (digit - (byte)'0');
             }
-            AnnotationTimestamp = value;
-            return null;
+            return value;
         }
 
         private AofItemKind EndOfStreamInPhase()

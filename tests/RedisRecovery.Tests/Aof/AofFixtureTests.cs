@@ -103,6 +103,55 @@ namespace RedisRecovery.Tests.Aof
             Assert.Equal((dbsize, digest), await AofTestKit.KeyspaceAndDigestAsync(server));
         }
 
+        [Fact]
+        public async Task SingleFileWithRdbPreamble_ReadsPastThePreamble_AndRedisLoadsTheSameDataset()
+        {
+            // An old-style AOF with a preamble is the base RDB followed by the commands: build one from the
+            // multi-part fixture, whose dataset the manifest records.
+            var fixture = FixtureManifest.Get("generated/aof-preamble-yes/appendonlydir");
+            using var temp = AofTestKit.NewTempDirectory();
+            var single = Path.Combine(temp.Path, "appendonly.aof");
+            var baseRdb = File.ReadAllBytes(Directory.GetFiles(fixture.FullPath, "*.base.rdb").Single());
+            var incremental = File.ReadAllBytes(Directory.GetFiles(fixture.FullPath, "*.incr.aof").Single());
+            File.WriteAllBytes(single, baseRdb.Concat(incremental).ToArray());
+            var multiPart = await AofChecker.CheckAsync(fixture.FullPath);
+
+            var result = await AofChecker.CheckAsync(single);
+
+            Assert.Equal(AofStatus.Valid, result.Status);
+            Assert.Equal(AofFileFormat.RdbPreamble, result.Files.Single().Format);
+            Assert.Equal(baseRdb.Length, result.Files.Single().PreambleEndOffset);
+            Assert.Equal(fixture.KeysRead, result.Files.Single().PreambleKeys);
+            Assert.Equal(multiPart.Commands, result.Commands);
+            Assert.Equal(multiPart.CommandCounts, result.CommandCounts);
+            var options = new RedisServerOptions { Directory = temp.Path, Output = _output };
+            options.Arguments.AddRange(new[] { "--appendonly", "yes", "--appendfilename", "appendonly.aof" });
+            await using var server = await RedisServerProcess.StartAsync(options);
+            Assert.Equal((fixture["dbsize"], fixture.Digest!), await AofTestKit.KeyspaceAndDigestAsync(server));
+        }
+
+        [Fact]
+        public async Task SingleFileWithRdbPreamble_CutInsideThePreamble_IsCorrupt_AndInsideTheTail_IsTruncated()
+        {
+            var fixture = FixtureManifest.Get("generated/aof-preamble-yes/appendonlydir");
+            using var temp = AofTestKit.NewTempDirectory();
+            var baseRdb = File.ReadAllBytes(Directory.GetFiles(fixture.FullPath, "*.base.rdb").Single());
+            var incremental = File.ReadAllBytes(Directory.GetFiles(fixture.FullPath, "*.incr.aof").Single());
+            var inPreamble = Path.Combine(temp.Path, "cut-in-preamble.aof");
+            var inTail = Path.Combine(temp.Path, "cut-in-tail.aof");
+            File.WriteAllBytes(inPreamble, baseRdb.Take(baseRdb.Length / 2).ToArray());
+            File.WriteAllBytes(inTail, baseRdb.Concat(incremental.Take(incremental.Length - 3)).ToArray());
+
+            var preambleResult = await AofChecker.CheckAsync(inPreamble);
+            var tailResult = await AofChecker.CheckAsync(inTail);
+
+            Assert.Equal(AofStatus.Corrupt, preambleResult.Status);
+            Assert.StartsWith("RDB preamble: ", preambleResult.Error);
+            Assert.Equal(0, preambleResult.ValidUpToOffset);
+            Assert.Equal(AofStatus.Truncated, tailResult.Status);
+            Assert.True(tailResult.ValidUpToOffset > baseRdb.Length);
+        }
+
         private static (string Dbsize, string Digest) FixedByRedisCheckAof(string note)
         {
             var match = Regex.Match(note, @"after redis-check-aof --fix.*?dbsize (?<dbsize>\S+), digest (?<digest>[0-9a-f]{40})");

@@ -90,7 +90,6 @@ namespace RedisRecovery.Tests.Aof
         [InlineData("*1\r\n$-1\r\n", 5, "decimal length")]
         [InlineData("*1\r\n$4\r\nEXEC\r\n", 0, "MULTI before EXEC")]
         [InlineData("*1\r\n$5\r\nMULTI\r\n*1\r\n$5\r\nMULTI\r\n", 15, "EXEC before another MULTI")]
-        [InlineData("#TS:12a4\r\n", 6, "unix time")]
         [InlineData("hello\r\n", 0, "expected '*'")]
         public async Task Check_DamagedBytes_AreCorruptWithTheOffsetOfTheFirstBadByte(string text, long errorOffset, string expectation)
         {
@@ -104,6 +103,26 @@ namespace RedisRecovery.Tests.Aof
             Assert.Equal(errorOffset, result.ErrorOffset);
             Assert.Contains(expectation, result.Error);
             Assert.Equal("bad.aof", result.ErrorFile);
+        }
+
+        [Fact]
+        public async Task Check_AnnotationsRedisSkips_AreSkipped_AndOnlyWellFormedTimestampsCount()
+        {
+            using var temp = AofTestKit.NewTempDirectory();
+            var path = Path.Combine(temp.Path, "annotations.aof");
+            File.WriteAllBytes(path, AofTestKit.Concat(new[]
+            {
+                AofTestKit.Timestamp(1700000000), System.Text.Encoding.ASCII.GetBytes("#TS:17x0\r\n#note\n#TS:1700000042\n"),
+                AofTestKit.Command("SET", "k", "v"),
+            }));
+            var theirs = AofTestKit.CheckAof(path);
+
+            var result = await AofChecker.CheckAsync(path);
+
+            Assert.True(theirs.Valid);
+            Assert.Equal(AofStatus.Valid, result.Status);
+            Assert.Equal(1, result.Commands);
+            Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1700000042).UtcDateTime, result.LastTimestampUtc);
         }
 
         [Fact]

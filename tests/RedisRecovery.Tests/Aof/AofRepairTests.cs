@@ -74,6 +74,22 @@ namespace RedisRecovery.Tests.Aof
             Assert.Equal(new FileInfo(path).Length - AofTestKit.Command("FLUSHALL").Length - AofTestKit.Command("SET", "c", "3").Length, plan.CutOffset);
         }
 
+        [Fact]
+        public async Task BeforeFlushAll_AtTheVeryStart_NeedsForce_AndTimeCutsNeedAnnotations()
+        {
+            using var temp = AofTestKit.NewTempDirectory();
+            var path = Path.Combine(temp.Path, "flush-first.aof");
+            File.WriteAllBytes(path, AofTestKit.Concat(new[] { AofTestKit.Command("FLUSHALL"), AofTestKit.Command("SET", "a", "1") }));
+
+            var plan = await AofRepairer.PlanAsync(path, new AofRepairRequest { BeforeCommand = "FLUSHALL" });
+
+            Assert.Equal(0, plan.CutOffset);
+            Assert.True(plan.RequiresForce);
+            var noAnnotations = await Assert.ThrowsAsync<RedisRecoveryException>(() =>
+                AofRepairer.PlanAsync(path, new AofRepairRequest { BeforeCommand = "FLUSHALL", After = DateTimeOffset.UtcNow }));
+            Assert.Equal("AofHasNoTimestamps", noAnnotations.ErrorId);
+        }
+
         [Theory]
         [InlineData(1700000004)]
         [InlineData(1700000005)]
@@ -99,6 +115,31 @@ namespace RedisRecovery.Tests.Aof
             Assert.Equal(AofRepairAction.CutToTimestamp, plan.Action);
             Assert.Equal(File.ReadAllBytes(theirs), File.ReadAllBytes(copy.OutputPath));
             Assert.Equal(sample, File.ReadAllBytes(ours));
+        }
+
+        [Fact]
+        public async Task ToTimestamp_MultiPartInPlace_CutsTheLastIncrementalFileLikeRedisCheckAof()
+        {
+            var fixture = FixtureManifest.Get("generated/aof-preamble-yes/appendonlydir");
+            using var temp = AofTestKit.NewTempDirectory();
+            var ours = AofTestKit.CopyFixture(fixture.FullPath, Directory.CreateDirectory(Path.Combine(temp.Path, "ours")).FullName);
+            var theirs = AofTestKit.CopyFixture(fixture.FullPath, Directory.CreateDirectory(Path.Combine(temp.Path, "theirs")).FullName);
+            var check = await AofChecker.CheckAsync(ours);
+            Assert.True(check.LastTimestampUtc > check.FirstTimestampUtc, "the fixture spans more than one second");
+            var cutTime = new DateTimeOffset(check.FirstTimestampUtc!.Value, TimeSpan.Zero);
+            AofTestKit.Run("redis-check-aof", "--truncate-to-timestamp", cutTime.ToUnixTimeSeconds().ToString(), AofTestKit.ManifestOf(theirs));
+
+            var plan = await AofRepairer.PlanAsync(ours, new AofRepairRequest { ToTimestamp = cutTime });
+            var result = await AofRepairer.ApplyInPlaceAsync(plan, Path.Combine(temp.Path, "backup"));
+
+            Assert.Equal(AofRepairAction.CutToTimestamp, plan.Action);
+            Assert.True(plan.CommandsRemoved > 0);
+            foreach (var file in Directory.GetFiles(theirs))
+            {
+                Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(Path.Combine(ours, Path.GetFileName(file))));
+            }
+            Assert.Equal(AofStatus.Valid, (await AofChecker.CheckAsync(ours)).Status);
+            Assert.True(File.Exists(Path.Combine(result.BackupPath!, plan.CutFile!)));
         }
 
         [Fact]
