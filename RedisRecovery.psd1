@@ -10,11 +10,13 @@
     PowerShellVersion      = '5.1'
     CompatiblePSEditions   = @('Desktop', 'Core')
     DotNetFrameworkVersion = '4.7.2'
-    FormatsToProcess       = @('RedisRecovery.format.ps1xml', 'RedisRecovery.Rdb.format.ps1xml', 'RedisRecovery.Aof.format.ps1xml', 'RedisRecovery.Restore.format.ps1xml', 'RedisRecovery.Instance.format.ps1xml')
+    FormatsToProcess       = @('RedisRecovery.format.ps1xml', 'RedisRecovery.Rdb.format.ps1xml', 'RedisRecovery.Aof.format.ps1xml', 'RedisRecovery.Backup.format.ps1xml', 'RedisRecovery.Restore.format.ps1xml', 'RedisRecovery.Instance.format.ps1xml')
     CmdletsToExport        = @(
         'Test-RdbFile'
         'Test-AofFile'
         'Repair-AofFile'
+        'Get-RedisBackup'
+        'Remove-RedisBackup'
         'Restore-RedisDatabase'
         'Get-RedisInstanceStatus'
     )
