@@ -432,7 +432,7 @@ namespace RedisRecovery.Restore
             {
                 await _pipeline.CompleteAsync(cancellationToken).ConfigureAwait(false);
                 var exists = await _target.ExecuteAsync(new RedisCommand("EXISTS", item.Key), cancellationToken).ConfigureAwait(false);
-                if (exists.AsInt64() > 0)
+                if (exists.Integer > 0)
                 {
                     Conflict(item, keyText);
                     return;

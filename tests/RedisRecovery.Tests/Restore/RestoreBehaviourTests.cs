@@ -138,10 +138,10 @@ namespace RedisRecovery.Tests.Restore
             Assert.Equal(1, result.KeysSkipped.Expired);
             Assert.Equal(2, result.KeysRestored);
             await using var connection = await RestoreTestKit.ConnectAsync(target);
-            Assert.Equal(0, (await connection.ExecuteAsync("EXISTS", "soon")).AsInt64());
-            var ttl = (await connection.ExecuteAsync("PEXPIRETIME", "later")).AsInt64();
+            Assert.Equal(0, (await connection.ExecuteAsync("EXISTS", "soon")).Integer);
+            var ttl = (await connection.ExecuteAsync("PEXPIRETIME", "later")).Integer;
             Assert.Equal(now.ToUnixTimeMilliseconds() + 3_600_000, ttl);
-            Assert.Equal(-1, (await connection.ExecuteAsync("PEXPIRETIME", "forever")).AsInt64());
+            Assert.Equal(-1, (await connection.ExecuteAsync("PEXPIRETIME", "forever")).Integer);
         }
 
         [Fact]
