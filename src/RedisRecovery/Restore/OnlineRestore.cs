@@ -628,26 +628,41 @@ namespace RedisRecovery.Restore
             public (string Key, string Reason)? Failure { get; init; }
         }
 
-        /// <summary>A bounded hand-over between the reading and the sending side; the reader ends it with Complete.</summary>
+        /// <summary>
+        /// A bounded hand-over between the reading and the sending side, in batches (one synchronisation per batch, not
+        /// per key); the reader ends it with Complete, which also hands over the last partial batch.
+        /// </summary>
         private sealed class PreparedQueue
         {
-            private readonly ConcurrentQueue<PreparedEntry> _items = new();
+            private const int BatchSize = 128;
+            private readonly ConcurrentQueue<List<PreparedEntry>> _batches = new();
             private readonly SemaphoreSlim _free;
             private readonly SemaphoreSlim _ready = new(0);
+            private List<PreparedEntry> _filling = new(BatchSize);
+            private List<PreparedEntry>? _taking;
+            private int _takeIndex;
             private Exception? _failure;
             private volatile bool _completed;
 
-            public PreparedQueue(int capacity) => _free = new SemaphoreSlim(capacity);
+            public PreparedQueue(int capacity) => _free = new SemaphoreSlim(Math.Max(2, capacity / BatchSize));
 
             public async Task AddAsync(PreparedEntry item, CancellationToken cancellationToken)
             {
-                await _free.WaitAsync(cancellationToken).ConfigureAwait(false);
-                _items.Enqueue(item);
-                _ready.Release();
+                _filling.Add(item);
+                if (_filling.Count >= BatchSize)
+                {
+                    await HandOverAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
 
             public void Complete(Exception? failure)
             {
+                if (_filling.Count > 0)
+                {
+                    _batches.Enqueue(_filling);
+                    _filling = new List<PreparedEntry>();
+                    _ready.Release();
+                }
                 _failure = failure;
                 _completed = true;
                 _ready.Release();
@@ -661,11 +676,17 @@ namespace RedisRecovery.Restore
             {
                 while (true)
                 {
+                    if (_taking != null && _takeIndex < _taking.Count)
+                    {
+                        return _taking[_takeIndex++];
+                    }
                     await _ready.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    if (_items.TryDequeue(out var item))
+                    if (_batches.TryDequeue(out var batch))
                     {
                         _free.Release();
-                        return item;
+                        _taking = batch;
+                        _takeIndex = 0;
+                        continue;
                     }
                     if (_completed)
                     {
@@ -677,6 +698,14 @@ namespace RedisRecovery.Restore
                         return null;
                     }
                 }
+            }
+
+            private async Task HandOverAsync(CancellationToken cancellationToken)
+            {
+                await _free.WaitAsync(cancellationToken).ConfigureAwait(false);
+                _batches.Enqueue(_filling);
+                _filling = new List<PreparedEntry>(BatchSize);
+                _ready.Release();
             }
         }
 
