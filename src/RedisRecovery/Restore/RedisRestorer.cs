@@ -107,7 +107,9 @@ namespace RedisRecovery.Restore
             result.Completed = true;
             if (options.Verify)
             {
+                var verifying = Stopwatch.StartNew();
                 await VerifyAsync(options, target, result, before, session.Written, startedEmpty, cancellationToken).ConfigureAwait(false);
+                result.VerificationDuration = verifying.Elapsed;
             }
             result.Duration = watch.Elapsed;
             return result;

@@ -102,6 +102,9 @@ namespace RedisRecovery.Restore
 
         public string? VerificationDetail { get; internal set; }
 
+        /// <summary>Part of <see cref="Duration"/> spent verifying (DEBUG DIGEST walks the whole dataset).</summary>
+        public TimeSpan VerificationDuration { get; internal set; }
+
         /// <summary>DEBUG DIGEST of the target after the restore, when it was taken.</summary>
         public string? TargetDigest { get; internal set; }
 
