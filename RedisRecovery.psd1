@@ -16,6 +16,7 @@
         'RedisRecovery.Rdb.format.ps1xml'
         'RedisRecovery.Aof.format.ps1xml'
         'RedisRecovery.Instance.format.ps1xml'
+        'RedisRecovery.Restore.format.ps1xml'
     )
     CmdletsToExport        = @(
         'Get-RedisBackup'
@@ -25,6 +26,7 @@
         'Test-AofFile'
         'Repair-AofFile'
         'Get-RedisInstanceStatus'
+        'Restore-RedisDatabase'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

@@ -5,6 +5,8 @@ using System.Linq;
 using System.Threading.Tasks;
 using RedisRecovery.Aof;
 using RedisRecovery.Rdb;
+using RedisRecovery.Resp;
+using RedisRecovery.Restore;
 
 namespace RedisRecovery.Bench
 {
@@ -14,6 +16,8 @@ namespace RedisRecovery.Bench
         private static readonly Dictionary<string, Func<string[], Task<int>>> s_verbs = new()
         {
             ["rdb-check"] = RdbCheckAsync,
+            ["restore"] = RestoreAsync,
+            ["restore-protocol"] = RestoreProtocolAsync,
             ["aof-check"] = AofCheckAsync,
             ["aof-plan"] = AofPlanAsync,
             ["s3-upload"] = S3TransferBench.UploadAsync,
@@ -52,6 +56,56 @@ namespace RedisRecovery.Bench
             return status;
         }
 
+        /// <summary>restore RDB ENDPOINT: restores the file online into an empty server and prints keys, time, rate and peak memory.</summary>
+        private static async Task<int> RestoreAsync(string[] args)
+        {
+            var options = new RestoreOptions(args[0], new RedisConnectionOptions(RedisEndpoint.Parse(args[1])) { CommandTimeout = TimeSpan.FromMinutes(5) })
+            {
+                MaxInFlightBytes = args.Length > 2 ? long.Parse(args[2]) * 1024 * 1024 : null,
+            };
+            var watch = Stopwatch.StartNew();
+            var result = await RedisRestorer.RestoreAsync(options);
+            watch.Stop();
+            using var self = Process.GetCurrentProcess();
+            Console.WriteLine($"restore: keys={result.KeysRestored} via_commands={result.KeysViaCommandsCount} failed={result.KeysFailedCount} bytes={result.Bytes} " +
+                $"seconds={watch.Elapsed.TotalSeconds:F2} of_which_verification={result.VerificationDuration.TotalSeconds:F2} " +
+                $"keys_per_second_without_verification={result.KeysRestored / (watch.Elapsed - result.VerificationDuration).TotalSeconds:F0} " +
+                $"peak_working_set_mib={self.PeakWorkingSet64 / (1024 * 1024)} verified={result.Verified} ({result.VerificationDetail})");
+            return result.Verified == true ? 0 : 1;
+        }
+
+        /// <summary>restore-protocol RDB OUT: writes the RESTORE commands of an RDB as raw RESP, for redis-cli --pipe.</summary>
+        private static async Task<int> RestoreProtocolAsync(string[] args)
+        {
+            using var reader = new RdbReader(System.IO.File.OpenRead(args[0]), new RdbReaderOptions { SourceName = args[0] });
+            using var output = new System.IO.BufferedStream(System.IO.File.Create(args[1]), 1 << 20);
+            var database = -1;
+            while (await reader.ReadEntryAsync() is RdbEntry entry)
+            {
+                if (entry.Database != database)
+                {
+                    database = entry.Database;
+                    WriteCommand(output, System.Text.Encoding.ASCII.GetBytes("SELECT"), System.Text.Encoding.ASCII.GetBytes(database.ToString()));
+                }
+                var ttl = System.Text.Encoding.ASCII.GetBytes((entry.ExpiresAtMs ?? 0).ToString());
+                WriteCommand(output, System.Text.Encoding.ASCII.GetBytes("RESTORE"), entry.Key, ttl, RdbDumpPayload.Create(entry), System.Text.Encoding.ASCII.GetBytes("ABSTTL"));
+            }
+            return 0;
+        }
+
+        private static void WriteCommand(System.IO.Stream output, params byte[][] parts)
+        {
+            var header = System.Text.Encoding.ASCII.GetBytes($"*{parts.Length}\r\n");
+            output.Write(header, 0, header.Length);
+            foreach (var part in parts)
+            {
+                var length = System.Text.Encoding.ASCII.GetBytes($"${part.Length}\r\n");
+                output.Write(length, 0, length.Length);
+                output.Write(part, 0, part.Length);
+                output.WriteByte((byte)'\r');
+                output.WriteByte((byte)'\n');
+            }
+        }
         /// <summary>aof-check PATH...: checks each AOF (file, multi-part directory or manifest) as Test-AofFile does.</summary>
         private static async Task<int> AofCheckAsync(string[] paths)
         {

@@ -51,6 +51,9 @@ namespace RedisRecovery.PowerShell
                         case WarningText warning:
                             WriteWarning(warning.Text);
                             break;
+                        case PipelineThreadCall call:
+                            call.Run();
+                            break;
                     }
                 }
                 if (finished)
@@ -125,6 +128,39 @@ namespace RedisRecovery.PowerShell
             public void Verbose(string message) => Pending.Enqueue(new VerboseText(message));
 
             public void Warning(string message) => Pending.Enqueue(new WarningText(message));
+
+            /// <summary>
+            /// Runs <paramref name="action"/> on the pipeline thread (where a ScriptBlock must run) and completes when it
+            /// has: the engine awaits the task, the pipeline thread fulfils it while it pumps progress.
+            /// </summary>
+            public Task InvokeOnPipelineThread(Action action)
+            {
+                var call = new PipelineThreadCall(action);
+                Pending.Enqueue(call);
+                return call.Completion.Task;
+            }
+        }
+
+        private sealed class PipelineThreadCall
+        {
+            private readonly Action _action;
+
+            public PipelineThreadCall(Action action) => _action = action;
+
+            public TaskCompletionSource<bool> Completion { get; } = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+            public void Run()
+            {
+                try
+                {
+                    _action();
+                    Completion.SetResult(true);
+                }
+                catch (Exception exception)
+                {
+                    Completion.SetException(exception);
+                }
+            }
         }
 
         private sealed class VerboseText

@@ -66,7 +66,8 @@ namespace RedisRecovery.Resp
         {
             get
             {
-                long length = HeaderLength(Arguments.Count + 1) + HeaderLength(Encoding.UTF8.GetByteCount(Name)) + Encoding.UTF8.GetByteCount(Name) + 2;
+                var nameLength = Encoding.UTF8.GetByteCount(Name);
+                long length = HeaderLength(Arguments.Count + 1) + HeaderLength(nameLength) + nameLength + 2;
                 foreach (var argument in Arguments)
                 {
                     length += HeaderLength(argument.Bytes.Length) + argument.Bytes.Length + 2;
@@ -77,6 +78,14 @@ namespace RedisRecovery.Resp
 
         public override string ToString() => Name;
 
-        private static int HeaderLength(long count) => 3 + count.ToString(CultureInfo.InvariantCulture).Length;
+        private static int HeaderLength(long count)
+        {
+            var digits = 1;
+            for (var rest = count; rest >= 10; rest /= 10)
+            {
+                digits++;
+            }
+            return 3 + digits;
+        }
     }
 }

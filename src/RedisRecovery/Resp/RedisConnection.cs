@@ -235,6 +235,15 @@ namespace RedisRecovery.Resp
 
         internal ValueTask WriteAsync(RedisCommand command, CancellationToken token) => _writer.WriteAsync(command, token);
 
+        /// <summary>Buffers a command without I/O when the connection is idle, healthy and the buffer has room.</summary>
+        internal bool TryWriteBuffered(RedisCommand command, long encodedLength) =>
+            _brokenReason == null && Volatile.Read(ref _busy) == 0 && _writer.TryWriteBuffered(command, encodedLength);
+
+        internal bool TryWriteEncodedBuffered(ReadOnlyMemory<byte> encoded) =>
+            _brokenReason == null && Volatile.Read(ref _busy) == 0 && _writer.TryWriteEncodedBuffered(encoded.Span);
+
+        internal ValueTask WriteEncodedAsync(ReadOnlyMemory<byte> encoded, CancellationToken token) => _writer.WriteEncodedAsync(encoded, token);
+
         internal ValueTask FlushAsync(CancellationToken token) => _writer.FlushAsync(token);
 
         /// <summary>Each reply proves the server is alive: the command timeout counts from the last one.</summary>

@@ -32,11 +32,37 @@ namespace RedisRecovery.Resp
 
         public long Answered { get; private set; }
 
-        public Task SendAsync(RedisCommand command, TTag tag, CancellationToken cancellationToken = default) =>
-            _connection.RunAsync(command.Name, async token =>
+        public Task SendAsync(RedisCommand command, TTag tag, CancellationToken cancellationToken = default)
+        {
+            var size = command.EncodedLength;
+            return FitsInFlight(size) && _connection.TryWriteBuffered(command, size)
+                ? Buffered(tag, size)
+                : SendCoreAsync(command.Name, size, token => _connection.WriteAsync(command, token), tag, cancellationToken);
+        }
+
+        /// <summary>Sends bytes that already are one RESP command (<paramref name="name"/> is for messages only):
+        /// replaying an AOF needs no decoding and re-encoding.</summary>
+        public Task SendEncodedAsync(string name, ReadOnlyMemory<byte> encoded, TTag tag, CancellationToken cancellationToken = default) =>
+            FitsInFlight(encoded.Length) && _connection.TryWriteEncodedBuffered(encoded)
+                ? Buffered(tag, encoded.Length)
+                : SendCoreAsync(name, encoded.Length, token => _connection.WriteEncodedAsync(encoded, token), tag, cancellationToken);
+
+        private bool FitsInFlight(long size) => _inFlightBytes + size <= _connection.MaxInFlightBytes;
+
+        /// <summary>Accounts for a command that went into the write buffer without I/O (the common case of a bulk load).</summary>
+        private Task Buffered(TTag tag, long size)
+        {
+            _unanswered.Enqueue((tag, size));
+            _inFlightBytes += size;
+            _unflushed = true;
+            Sent++;
+            return Task.CompletedTask;
+        }
+
+        private Task SendCoreAsync(string name, long size, Func<CancellationToken, ValueTask> write, TTag tag, CancellationToken cancellationToken) =>
+            _connection.RunAsync(name, async token =>
             {
-                var size = command.EncodedLength;
-                await _connection.WriteAsync(command, token).ConfigureAwait(false);
+                await write(token).ConfigureAwait(false);
                 _unanswered.Enqueue((tag, size));
                 _inFlightBytes += size;
                 _unflushed = true;

@@ -33,6 +33,83 @@ namespace RedisRecovery.Resp
             }
         }
 
+        /// <summary>
+        /// Encodes <paramref name="command"/> into the buffer when all of it fits there (no I/O, so it needs no timeout
+        /// guard); false leaves the buffer unchanged. Bulk loads send most commands this way.
+        /// </summary>
+        public bool TryWriteBuffered(RedisCommand command, long encodedLength)
+        {
+            if (_length + encodedLength > _buffer.Length)
+            {
+                return false;
+            }
+            var span = _buffer.AsSpan(_length);
+            var at = Header(span, (byte)'*', command.Arguments.Count + 1);
+            at += BulkName(span.Slice(at), command.Name);
+            foreach (var argument in command.Arguments)
+            {
+                var bytes = argument.Bytes.Span;
+                at += Header(span.Slice(at), (byte)'$', bytes.Length);
+                bytes.CopyTo(span.Slice(at));
+                at += bytes.Length;
+                span[at++] = (byte)'\r';
+                span[at++] = (byte)'\n';
+            }
+            _length += at;
+            return true;
+        }
+
+        /// <summary>Copies already-encoded RESP into the buffer when it fits; false leaves the buffer unchanged.</summary>
+        public bool TryWriteEncodedBuffered(ReadOnlySpan<byte> encoded)
+        {
+            if (_length + encoded.Length > _buffer.Length)
+            {
+                return false;
+            }
+            encoded.CopyTo(_buffer.AsSpan(_length));
+            _length += encoded.Length;
+            return true;
+        }
+
+        private static int Header(Span<byte> span, byte prefix, long count)
+        {
+            span[0] = prefix;
+            System.Buffers.Text.Utf8Formatter.TryFormat(count, span.Slice(1), out var digits);
+            span[1 + digits] = (byte)'\r';
+            span[2 + digits] = (byte)'\n';
+            return digits + 3;
+        }
+
+        private static int BulkName(Span<byte> span, string name)
+        {
+            var length = Encoding.UTF8.GetByteCount(name);
+            var at = Header(span, (byte)'$', length);
+#if NET8_0_OR_GREATER
+            at += Encoding.UTF8.GetBytes(name, span.Slice(at));
+#else
+            var bytes = Encoding.UTF8.GetBytes(name);
+            bytes.CopyTo(span.Slice(at));
+            at += bytes.Length;
+#endif
+            span[at++] = (byte)'\r';
+            span[at++] = (byte)'\n';
+            return at;
+        }
+
+        /// <summary>Writes bytes that are already a RESP command (an AOF's commands are stored that way).</summary>
+        public async ValueTask WriteEncodedAsync(ReadOnlyMemory<byte> encoded, CancellationToken cancellationToken)
+        {
+            if (encoded.Length > _buffer.Length / 2)
+            {
+                await FlushBufferAsync(cancellationToken).ConfigureAwait(false);
+                await WriteStreamAsync(encoded, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            await EnsureRoomAsync(encoded.Length, cancellationToken).ConfigureAwait(false);
+            encoded.Span.CopyTo(_buffer.AsSpan(_length));
+            _length += encoded.Length;
+        }
+
         /// <summary>Sends everything buffered.</summary>
         public async ValueTask FlushAsync(CancellationToken cancellationToken)
         {

@@ -1,0 +1,96 @@
+# Restore-RedisDatabase against real redis-server processes and the shared fixture files.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../../out/RedisRecovery/RedisRecovery.psd1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestRedisServer.psm1') -Force
+    $fixtures = if ($env:REDISRECOVERY_FIXTURES) { $env:REDISRECOVERY_FIXTURES } else { Join-Path $PSScriptRoot '../../../shared/fixtures' }
+    $script:rdb = Join-Path $fixtures 'generated/rdb/dump-7.0.15.rdb'
+    $script:aofDir = Join-Path $fixtures 'generated/aof-preamble-yes/appendonlydir'
+    $script:target = Start-TestRedisServer -Directory (Join-Path $TestDrive 'target')
+    function Get-KeyCount([int] $Database = 0) { [int](redis-cli -p $script:target.Port -n $Database dbsize) }
+}
+
+AfterAll {
+    $script:target | Stop-TestRedisServer
+}
+
+Describe 'Restore-RedisDatabase' {
+    BeforeEach {
+        redis-cli -p $script:target.Port flushall | Out-Null
+    }
+
+    It 'restores an RDB online and verifies it' {
+        $result = Restore-RedisDatabase -Path $script:rdb -Endpoint $script:target.Endpoint -Confirm:$false
+        $result.GetType().FullName | Should -Be 'RedisRecovery.Restore.RestoreResult'
+        $result.Completed | Should -BeTrue
+        $result.KeysRestored | Should -Be 49
+        $result.KeysSkipped.Expired | Should -Be 3
+        $result.Verified | Should -BeTrue
+        Get-KeyCount 0 | Should -Be 40
+        Get-KeyCount 3 | Should -Be 6
+        Get-KeyCount 15 | Should -Be 3
+    }
+
+    It 'binds backups from the pipeline by their Path property' {
+        $backup = [pscustomobject]@{ Path = $script:rdb; Endpoint = 'not-the-target:1' }
+        $result = $backup | Restore-RedisDatabase -Endpoint $script:target.Endpoint -Database 3 -TargetDatabase 5 -Confirm:$false
+        $result.KeysRestored | Should -Be 6
+        Get-KeyCount 5 | Should -Be 6
+    }
+
+    It 'writes nothing into a non-empty target and reports TargetNotEmpty' {
+        redis-cli -p $script:target.Port set existing 1 | Out-Null
+        $result = Restore-RedisDatabase -Path $script:rdb -Endpoint $script:target.Endpoint -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue
+        $result.WroteNothing | Should -BeTrue
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'RestoreTargetNotEmpty*'
+        $failures[0].CategoryInfo.Category | Should -Be 'ResourceExists'
+        Get-KeyCount 0 | Should -Be 1
+    }
+
+    It 'changes nothing with -WhatIf' {
+        redis-cli -p $script:target.Port set existing 1 | Out-Null
+        Restore-RedisDatabase -Path $script:rdb -Endpoint $script:target.Endpoint -FlushTarget -WhatIf
+        Get-KeyCount 0 | Should -Be 1
+    }
+
+    It 'empties the target first with -FlushTarget' {
+        redis-cli -p $script:target.Port set existing 1 | Out-Null
+        $result = Restore-RedisDatabase -Path $script:rdb -Endpoint $script:target.Endpoint -FlushTarget -Confirm:$false
+        $result.Verified | Should -BeTrue
+        (redis-cli -p $script:target.Port exists existing) | Should -Be '0'
+    }
+
+    It 'replays a multi-part AOF with its RDB preamble' {
+        $result = Restore-RedisDatabase -Path $script:aofDir -Endpoint $script:target.Endpoint -Confirm:$false
+        $result.CommandsReplayed | Should -BeGreaterThan 0
+        $result.CommandsFailed | Should -Be 0
+        Get-KeyCount 0 | Should -Be 144
+        Get-KeyCount 3 | Should -Be 107
+    }
+
+    It 'refuses -ToTimestamp for an RDB source with a stable error id' {
+        { Restore-RedisDatabase -Path $script:rdb -Endpoint $script:target.Endpoint -ToTimestamp ([datetimeoffset]::UtcNow) -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'RestoreInvalidOptions*'
+    }
+
+    It 'runs the start command on the pipeline thread in FileSwap mode' {
+        $dir = Join-Path $TestDrive 'swap'
+        $server = Start-TestRedisServer -Directory $dir -ExtraArgs @('--dbfilename', 'dump.rdb')
+        $port = $server.Port
+        redis-cli -p $port set old-data 1 | Out-Null
+        redis-cli -p $port save | Out-Null
+        try {
+            $start = {
+                Start-Process -FilePath redis-server -ArgumentList @(
+                    '--port', $port, '--bind', '127.0.0.1', '--dir', $dir, '--dbfilename', 'dump.rdb', '--save', '""',
+                    '--appendonly', 'no', '--enable-debug-command', 'yes', '--logfile', (Join-Path $dir 'redis2.log'))
+            }.GetNewClosure()
+            $result = Restore-RedisDatabase -Path $script:rdb -Endpoint $server.Endpoint -Mode FileSwap -StartCommand $start -Confirm:$false
+            $result.Verified | Should -BeTrue
+            [int](redis-cli -p $port dbsize) | Should -Be 40
+            (Get-ChildItem $dir -Filter 'dump.rdb.before-restore-*') | Should -Not -BeNullOrEmpty
+        }
+        finally {
+            redis-cli -p $port shutdown nosave 2>$null | Out-Null
+        }
+    }
+}
