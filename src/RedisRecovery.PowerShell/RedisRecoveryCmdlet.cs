@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Concurrent;
 using System.Management.Automation;
+using System.Security;
+using RedisRecovery.Backup;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -67,6 +69,27 @@ namespace RedisRecovery.PowerShell
                 WriteProgress(lastProgress);
             }
             return task.GetAwaiter().GetResult();
+        }
+
+        /// <summary>
+        /// A verified plain local copy of the backup at <paramref name="path"/> when it is on S3 or encrypted (downloaded
+        /// and decrypted as a stream, checked against its sidecar); null when the file can be read where it is.
+        /// </summary>
+        protected LocalBackupCopy? FetchLocalCopyIfNeeded(string path, BackupStoreParameters storeParameters, SecureString? passphrase)
+        {
+            if (!LocalBackupCopy.IsNeededFor(path))
+            {
+                return null;
+            }
+            var store = BackupStoreLocation.OpenContaining(this, path, storeParameters, out var fileName);
+            try
+            {
+                return RunEngine(hooks => LocalBackupCopy.CreateAsync(store, fileName, passphrase, hooks.Progress, hooks.Log, hooks.Cancellation));
+            }
+            finally
+            {
+                BackupStoreLocation.Close(store);
+            }
         }
 
         /// <summary>The error record for an engine failure, with the engine's stable id and a matching category.</summary>

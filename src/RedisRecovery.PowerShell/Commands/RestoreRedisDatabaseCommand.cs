@@ -1,5 +1,7 @@
 using System;
 using System.Management.Automation;
+using System.Security;
+using RedisRecovery.Backup;
 using System.Threading;
 using System.Threading.Tasks;
 using RedisRecovery.Restore;
@@ -13,12 +15,17 @@ namespace RedisRecovery.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsData.Restore, "RedisDatabase", DefaultParameterSetName = OnlineParameterSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(RestoreResult))]
-    public sealed class RestoreRedisDatabaseCommand : RedisEndpointCmdlet
+    public sealed class RestoreRedisDatabaseCommand : RedisEndpointCmdlet, IDynamicParameters
     {
+        private readonly BackupStoreParameters _store = new();
+
         public const string OnlineParameterSet = nameof(RestoreMode.Online);
         public const string FileSwapParameterSet = nameof(RestoreMode.FileSwap);
 
-        /// <summary>An RDB file, a single AOF file or a multi-part AOF directory; backups from Get-RedisBackup bind by their Path.</summary>
+        /// <summary>
+        /// An RDB file, a single AOF file, a multi-part AOF directory, or a backup on S3 (s3://...) or encrypted (.rdb.gpg);
+        /// backups from Get-RedisBackup bind by their Path.
+        /// </summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("PSPath", "FullName")]
         [ValidateNotNullOrEmpty]
@@ -80,9 +87,32 @@ namespace RedisRecovery.PowerShell.Commands
         [Parameter(Mandatory = true, ParameterSetName = FileSwapParameterSet)]
         public ScriptBlock StartCommand { get; set; } = null!;
 
+        /// <summary>Decrypts an encrypted backup (.rdb.gpg) on its way to a verified local copy.</summary>
+        [Parameter]
+        public SecureString? Passphrase { get; set; }
+
+        public object GetDynamicParameters() => _store;
+
         protected override void ProcessRecord()
         {
-            var source = GetUnresolvedProviderPathFromPSPath(Path);
+            LocalBackupCopy? local;
+            try
+            {
+                local = FetchLocalCopyIfNeeded(Path, _store, Passphrase);
+            }
+            catch (Exception exception) when (exception is RedisRecoveryException or System.IO.IOException or UnauthorizedAccessException)
+            {
+                WriteError(ToErrorRecord(exception, Path));
+                return;
+            }
+            using (local)
+            {
+                Restore(local?.Path ?? GetUnresolvedProviderPathFromPSPath(Path));
+            }
+        }
+
+        private void Restore(string source)
+        {
             var journal = Journal is null ? null : GetUnresolvedProviderPathFromPSPath(Journal);
             RedisConnectionOptions target;
             try

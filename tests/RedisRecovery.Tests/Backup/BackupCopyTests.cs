@@ -184,6 +184,44 @@ namespace RedisRecovery.Tests.Backup
             Assert.Empty(_restored.FileNames());
         }
 
+        [Fact]
+        public async Task RestoreFromS3_OnANewMachine_UsesAVerifiedDecryptedLocalCopy_ThenRemovesIt()
+        {
+            var fixture = FixtureManifest.Cases.First(row => row.Kind == "rdb" && row.ExpectValid && row.NativeLoadOk && row.Expires == 0 && row.DbSize?.Count > 0);
+            var rdb = await File.ReadAllBytesAsync(fixture.FullPath);
+            var fileName = _local.AddBackup("cache-6379", BackupTestDirectory.Utc("2026-11-22T06:00"), rdb);
+            var bucket = await _s3.NewBucketAsync();
+            using var remote = _s3.Store($"s3://{bucket}/prod");
+            var uploaded = await BackupCopier.CopyAsync(_local.Store, fileName, remote, Encrypting(), null, NullOperationLog.Instance, CancellationToken.None);
+
+            string localPath;
+            await using var target = await Restore.RestoreTestKit.StartTargetAsync(_output);
+            using (var local = await LocalBackupCopy.CreateAsync(remote, uploaded.FileName, S3TestEnvironment.Secure(Passphrase), null, NullOperationLog.Instance,
+                       CancellationToken.None))
+            {
+                localPath = local.Path;
+                Assert.True(local.Backup.Verified);
+                Assert.Equal(rdb, await File.ReadAllBytesAsync(localPath));
+                var result = await RedisRecovery.Restore.RedisRestorer.RestoreAsync(Restore.RestoreTestKit.Options(localPath, target));
+                Assert.True(result.Completed, Restore.RestoreTestKit.Describe(result));
+            }
+
+            Assert.Equal(Restore.RestoreTestKit.Describe(fixture.DbSize!), Restore.RestoreTestKit.Describe(await Restore.RestoreTestKit.KeyspaceAsync(target)));
+            Assert.False(Directory.Exists(Path.GetDirectoryName(localPath)), "the decrypted copy was left in the temporary directory");
+        }
+
+        [Fact]
+        public async Task LocalCopyOfAnEncryptedBackup_WithoutPassphrase_AsksForIt()
+        {
+            var fileName = _local.AddBackup("cache-6379", BackupTestDirectory.Utc("2026-11-22T07:00"));
+            var sealedCopy = await BackupCopier.CopyAsync(_local.Store, fileName, _local.Store, Encrypting(), null, NullOperationLog.Instance, CancellationToken.None);
+            var failure = await Assert.ThrowsAsync<RedisRecoveryException>(() =>
+                LocalBackupCopy.CreateAsync(_local.Store, sealedCopy.FileName, null, null, NullOperationLog.Instance, CancellationToken.None));
+            Assert.Equal("PassphraseRequired", failure.ErrorId);
+            Assert.True(LocalBackupCopy.IsNeededFor(sealedCopy.Path));
+            Assert.False(LocalBackupCopy.IsNeededFor(_local.FullPath(fileName)));
+        }
+
         [Theory]
         [InlineData("s3://bucket/file.rdb", "s3://bucket", "file.rdb")]
         [InlineData("s3://my-bucket/a/b/cache_20261122T020000Z.rdb.gpg", "s3://my-bucket/a/b", "cache_20261122T020000Z.rdb.gpg")]
