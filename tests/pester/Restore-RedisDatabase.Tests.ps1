@@ -67,6 +67,25 @@ Describe 'Restore-RedisDatabase' {
         Get-KeyCount 3 | Should -Be 107
     }
 
+    It 'restores an encrypted backup with its passphrase, and refuses a wrong one before writing' {
+        Import-Module (Join-Path $PSScriptRoot 'BackupTestFiles.psm1') -Force
+        $plainDir = Join-Path $TestDrive ('plain-' + [guid]::NewGuid().ToString('N'))
+        $sealedDir = Join-Path $TestDrive ('sealed-' + [guid]::NewGuid().ToString('N'))
+        New-TestBackup -Directory $plainDir -Name 'cache-6379' -CreatedUtc ([datetime]::UtcNow) -Content ([System.IO.File]::ReadAllBytes($script:rdb)) | Out-Null
+        $passphrase = ConvertTo-SecureString 'restore passphrase' -AsPlainText -Force
+        $sealed = Get-RedisBackup -Path $plainDir | Copy-RedisBackup -Destination $sealedDir -Encrypt -Passphrase $passphrase
+
+        $wrong = ConvertTo-SecureString 'wrong' -AsPlainText -Force
+        $sealed | Restore-RedisDatabase -Endpoint $script:target.Endpoint -Passphrase $wrong -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'OpenPgpWrongPassphrase*'
+        Get-KeyCount 0 | Should -Be 0
+
+        $result = $sealed | Restore-RedisDatabase -Endpoint $script:target.Endpoint -Passphrase $passphrase -Confirm:$false
+        $result.Completed | Should -BeTrue
+        $result.Verified | Should -BeTrue
+        Get-KeyCount 0 | Should -Be 40
+    }
+
     It 'refuses -ToTimestamp for an RDB source with a stable error id' {
         { Restore-RedisDatabase -Path $script:rdb -Endpoint $script:target.Endpoint -ToTimestamp ([datetimeoffset]::UtcNow) -Confirm:$false -ErrorAction Stop } |
             Should -Throw -ErrorId 'RestoreInvalidOptions*'
