@@ -1,0 +1,50 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading.Tasks;
+using RedisRecovery.Rdb;
+
+namespace RedisRecovery.Bench
+{
+    /// <summary>One verb per engine operation, timed; the scripts in bench/ run them beside the real peers.</summary>
+    public static class Program
+    {
+        private static readonly Dictionary<string, Func<string[], Task<int>>> s_verbs = new()
+        {
+            ["rdb-check"] = RdbCheckAsync,
+        };
+
+        public static async Task<int> Main(string[] args)
+        {
+            if (args.Length == 0 || !s_verbs.TryGetValue(args[0], out var verb))
+            {
+                Console.Error.WriteLine("usage: RedisRecovery.Bench <verb> [arguments]; verbs: " + string.Join(", ", s_verbs.Keys));
+                return 2;
+            }
+            return await verb(args.Skip(1).ToArray());
+        }
+
+        /// <summary>rdb-check FILE...: checks each file as Test-RdbFile does and prints the facts and the time taken.</summary>
+        private static async Task<int> RdbCheckAsync(string[] files)
+        {
+            var status = 0;
+            foreach (var file in files)
+            {
+                var watch = Stopwatch.StartNew();
+                var check = await RdbFileChecker.CheckFileAsync(file);
+                watch.Stop();
+                Console.WriteLine($"{file}: valid={check.IsValid} version={check.RdbVersion} keys={check.Keys} expires={check.Expires} " +
+                    $"already_expired={check.AlreadyExpired} checksum={check.ChecksumStatus} seconds={watch.Elapsed.TotalSeconds:F3}");
+                Console.WriteLine("  types: " + string.Join(" ", check.KeysPerType.Select(p => $"{p.Key}={p.Value}")) +
+                    " | encodings: " + string.Join(" ", check.KeysPerEncoding.Select(p => $"{p.Key}={p.Value}")));
+                if (!check.IsValid)
+                {
+                    Console.WriteLine($"  error: {check.Error}");
+                    status = 1;
+                }
+            }
+            return status;
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using System;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace RedisRecovery.Rdb
+{
+    /// <summary>
+    /// One key of an RDB: where it is, what it is, and its value exactly as serialized (the bytes RESTORE takes,
+    /// without the type byte). Values up to the reader's threshold are in <see cref="Value"/>; larger ones are
+    /// streamed with <see cref="CopyValueToAsync"/>, which must happen before the reader moves on.
+    /// </summary>
+    public sealed class RdbEntry
+    {
+        private ReadOnlyMemory<byte> _value;
+        private ValueCapture? _largeValue;
+
+        internal RdbEntry(int database, byte[] key, byte typeId, long offset, int rdbVersion)
+        {
+            Database = database;
+            Key = key;
+            TypeId = typeId;
+            Offset = offset;
+            RdbVersion = rdbVersion;
+        }
+
+        public int Database { get; }
+
+        public byte[] Key { get; }
+
+        /// <summary>The key as text for display (invalid UTF-8 replaced); use <see cref="Key"/> for anything else.</summary>
+        public string KeyText => System.Text.Encoding.UTF8.GetString(Key);
+
+        /// <summary>The RDB type byte (what a DUMP payload starts with).</summary>
+        public byte TypeId { get; }
+
+        public RdbValueType Type => RdbFormat.ValueTypeOf(TypeId);
+
+        public RdbValueEncoding Encoding { get; internal set; }
+
+        /// <summary>Absolute expiry in Unix milliseconds, if the key has one.</summary>
+        public long? ExpiresAtMs { get; internal set; }
+
+        /// <summary>LRU idle time in seconds, when the file was written under an LRU policy.</summary>
+        public ulong? IdleSeconds { get; internal set; }
+
+        /// <summary>LFU access frequency, when the file was written under an LFU policy.</summary>
+        public byte? LfuFrequency { get; internal set; }
+
+        /// <summary>Byte offset of the entry's first byte (its expiry or type opcode).</summary>
+        public long Offset { get; }
+
+        /// <summary>Byte offset of the serialized value (after the key).</summary>
+        public long ValueOffset { get; internal set; }
+
+        /// <summary>Length of the serialized value; known once it has been read or copied.</summary>
+        public long? ValueLength { get; internal set; }
+
+        /// <summary>Version of the file the entry came from (DUMP payloads carry it).</summary>
+        public int RdbVersion { get; }
+
+        /// <summary>True when the serialized value is held in <see cref="Value"/>.</summary>
+        public bool HasBufferedValue { get; private set; }
+
+        /// <summary>True when the value is larger than the reader's threshold and still waits to be streamed.</summary>
+        public bool IsLargeValuePending => _largeValue != null;
+
+        public bool IsExpiredAt(DateTimeOffset now) => ExpiresAtMs is long expiry && expiry < now.ToUnixTimeMilliseconds();
+
+        /// <summary>The serialized value. Throws when the value was not captured or is too large to hold.</summary>
+        public ReadOnlyMemory<byte> Value => HasBufferedValue
+            ? _value
+            : throw new InvalidOperationException(_largeValue != null
+                ? "The value is larger than the reader's threshold: stream it with CopyValueToAsync."
+                : "The value was not captured (RdbReaderOptions.CaptureValues is off, or it was already streamed).");
+
+        /// <summary>Writes the serialized value to <paramref name="destination"/> (held or streamed from the source).</summary>
+        public async ValueTask CopyValueToAsync(Stream destination, CancellationToken cancellationToken = default)
+        {
+            if (HasBufferedValue)
+            {
+#if NET8_0_OR_GREATER
+                await destination.WriteAsync(_value, cancellationToken).ConfigureAwait(false);
+#else
+                var copy = _value.ToArray();
+                await destination.WriteAsync(copy, 0, copy.Length, cancellationToken).ConfigureAwait(false);
+#endif
+                return;
+            }
+            var large = _largeValue ?? throw new InvalidOperationException(
+                "The value is not available: it was not captured, was already streamed, or the reader has moved past this entry.");
+            _largeValue = null;
+            ValueLength = await large.CompleteAsync(destination, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>Decodes the value into its elements (reads the held value; large values: copy them to a stream
+        /// and use <see cref="RdbValueDecoder"/>).</summary>
+        public ValueTask<RdbValue> DecodeValueAsync(CancellationToken cancellationToken = default) =>
+            RdbValueDecoder.DecodeAsync(TypeId, Value, cancellationToken);
+
+        internal void SetBufferedValue(ReadOnlyMemory<byte> value)
+        {
+            _value = value;
+            HasBufferedValue = true;
+            ValueLength = value.Length;
+        }
+
+        internal void SetLargeValue(ValueCapture capture) => _largeValue = capture;
+
+        /// <summary>Called by the reader before it moves on: a value nobody streamed is consumed and discarded.</summary>
+        internal async ValueTask DiscardPendingValueAsync(CancellationToken cancellationToken)
+        {
+            var large = _largeValue;
+            if (large != null)
+            {
+                _largeValue = null;
+                ValueLength = await large.CompleteAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        public override string ToString() => $"db{Database} {KeyText} ({Type}/{Encoding}) at {Offset}";
+    }
+}

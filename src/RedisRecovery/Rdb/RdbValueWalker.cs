@@ -1,0 +1,916 @@
+using System;
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace RedisRecovery.Rdb
+{
+    /// <summary>How a string element is stored.</summary>
+    internal enum RdbStringForm
+    {
+        Raw,
+        Int,
+        Lzf,
+    }
+
+    /// <summary>
+    /// Walks the serialized form of one value (and the other length-prefixed structures of the format) over an
+    /// <see cref="RdbInput"/>: every length is checked before anything is allocated, compact blobs are checked for
+    /// integrity, and, when asked, the elements are decoded. Walking without decoding allocates only for blobs that
+    /// must be checked.
+    /// </summary>
+    internal sealed class RdbValueWalker
+    {
+        /// <summary>Keys and other names are never longer than this (Redis' own limit for a bulk string).</summary>
+        public const long MaxNameLength = 512L * 1024 * 1024;
+
+        private const int StreamIdSize = 16;
+        private const byte StreamItemDeleted = 1;
+        private const byte StreamItemSameFields = 2;
+
+        private readonly RdbInput _input;
+        private readonly bool _validate;
+        private readonly int _blobLimit;
+
+        public RdbValueWalker(RdbInput input, bool validate, int blobLimit)
+        {
+            _input = input;
+            _validate = validate;
+            _blobLimit = blobLimit;
+        }
+
+        public RdbInput Input => _input;
+
+        // ---- lengths and numbers ----
+
+        public ValueTask<ulong> ReadLengthAsync(string what, CancellationToken cancellationToken)
+        {
+            if (_input.Available >= 9)
+            {
+                var value = ParseLength(what, out var encoded);
+                if (encoded)
+                {
+                    throw _input.Corrupt($"{what}: expected a length, found a string encoding marker", _input.Position - 1);
+                }
+                return new ValueTask<ulong>(value);
+            }
+            return ReadLengthSlowAsync(what, cancellationToken);
+        }
+
+        private async ValueTask<ulong> ReadLengthSlowAsync(string what, CancellationToken cancellationToken)
+        {
+            var (value, encoded) = await ReadLengthOrEncodingAsync(what, cancellationToken).ConfigureAwait(false);
+            if (encoded)
+            {
+                throw _input.Corrupt($"{what}: expected a length, found a string encoding marker", _input.Position - 1);
+            }
+            return value;
+        }
+
+        /// <summary>A length, or (encoded = true) one of the special string encodings 0-3.</summary>
+        public async ValueTask<(ulong Value, bool Encoded)> ReadLengthOrEncodingAsync(string what, CancellationToken cancellationToken)
+        {
+            if (_input.Available < 9)
+            {
+                await _input.EnsureAsync(1, what, cancellationToken).ConfigureAwait(false);
+                var needed = LengthSize(_input.PeekByte());
+                await _input.EnsureAsync(needed, what, cancellationToken).ConfigureAwait(false);
+            }
+            var value = ParseLength(what, out var encoded);
+            return (value, encoded);
+        }
+
+        private static int LengthSize(byte first) => (first >> 6) switch
+        {
+            0 => 1,
+            1 => 2,
+            2 => first == 0x80 ? 5 : first == 0x81 ? 9 : 1,
+            _ => 1,
+        };
+
+        private ulong ParseLength(string what, out bool encoded)
+        {
+            var start = _input.Position;
+            var first = _input.ReadByte();
+            encoded = false;
+            switch (first >> 6)
+            {
+                case 0:
+                    return (ulong)(first & 0x3F);
+                case 1:
+                    return (ulong)(((first & 0x3F) << 8) | _input.ReadByte());
+                case 2:
+                    if (first == 0x80)
+                    {
+                        return BinaryPrimitives.ReverseEndianness(_input.ReadUInt32LittleEndian());
+                    }
+                    if (first == 0x81)
+                    {
+                        return BinaryPrimitives.ReverseEndianness(_input.ReadUInt64LittleEndian());
+                    }
+                    throw _input.Corrupt($"{what}: unknown length encoding 0x{first:X2}", start);
+                default:
+                    encoded = true;
+                    return (ulong)(first & 0x3F);
+            }
+        }
+
+        public async ValueTask<int> ReadLengthAsIntAsync(string what, long max, CancellationToken cancellationToken)
+        {
+            var start = _input.Position;
+            var value = await ReadLengthAsync(what, cancellationToken).ConfigureAwait(false);
+            if (value > (ulong)max)
+            {
+                throw _input.Corrupt($"{what}: {value} is out of range", start);
+            }
+            return (int)value;
+        }
+
+        public async ValueTask<ulong> ReadUInt64Async(string what, CancellationToken cancellationToken)
+        {
+            await _input.EnsureAsync(8, what, cancellationToken).ConfigureAwait(false);
+            return _input.ReadUInt64LittleEndian();
+        }
+
+        public async ValueTask<byte> ReadByteAsync(string what, CancellationToken cancellationToken)
+        {
+            await _input.EnsureAsync(1, what, cancellationToken).ConfigureAwait(false);
+            return _input.ReadByte();
+        }
+
+        // ---- strings ----
+
+        /// <summary>Consumes one string element, checking compressed data when it is small enough to hold.</summary>
+        public async ValueTask<RdbStringForm> SkipStringAsync(string what, CancellationToken cancellationToken)
+        {
+            var start = _input.Position;
+            var (length, encoded) = await ReadLengthOrEncodingAsync(what, cancellationToken).ConfigureAwait(false);
+            if (!encoded)
+            {
+                await _input.SkipAsync((long)length, what, cancellationToken).ConfigureAwait(false);
+                return RdbStringForm.Raw;
+            }
+            switch (length)
+            {
+                case 0:
+                    await _input.SkipAsync(1, what, cancellationToken).ConfigureAwait(false);
+                    return RdbStringForm.Int;
+                case 1:
+                    await _input.SkipAsync(2, what, cancellationToken).ConfigureAwait(false);
+                    return RdbStringForm.Int;
+                case 2:
+                    await _input.SkipAsync(4, what, cancellationToken).ConfigureAwait(false);
+                    return RdbStringForm.Int;
+                case 3:
+                    var compressed = await ReadLengthAsync(what + " (compressed length)", cancellationToken).ConfigureAwait(false);
+                    var plain = await ReadLengthAsync(what + " (uncompressed length)", cancellationToken).ConfigureAwait(false);
+                    if (_validate && compressed <= (ulong)_blobLimit && plain <= (ulong)_blobLimit)
+                    {
+                        var decompressed = await ReadLzfBodyAsync(what, start, (long)compressed, (long)plain, cancellationToken).ConfigureAwait(false);
+                        ArrayPool<byte>.Shared.Return(decompressed);
+                    }
+                    else
+                    {
+                        await _input.SkipAsync((long)compressed, what, cancellationToken).ConfigureAwait(false);
+                    }
+                    return RdbStringForm.Lzf;
+                default:
+                    throw _input.Corrupt($"{what}: unknown string encoding {length}", start);
+            }
+        }
+
+        /// <summary>Reads one string element whole (decompressed, integers as text).</summary>
+        public async ValueTask<byte[]> ReadStringAsync(string what, long maxLength, CancellationToken cancellationToken)
+        {
+            var (bytes, _) = await ReadStringWithFormAsync(what, maxLength, cancellationToken).ConfigureAwait(false);
+            return bytes;
+        }
+
+        public async ValueTask<(byte[] Bytes, RdbStringForm Form)> ReadStringWithFormAsync(string what, long maxLength, CancellationToken cancellationToken)
+        {
+            var start = _input.Position;
+            var (length, encoded) = await ReadLengthOrEncodingAsync(what, cancellationToken).ConfigureAwait(false);
+            if (!encoded)
+            {
+                CheckMaximum(what, start, (long)Math.Min(length, long.MaxValue), maxLength);
+                _input.CheckRemaining((long)Math.Min(length, long.MaxValue), what);
+                var bytes = length == 0 ? Array.Empty<byte>() : new byte[length];
+                await _input.ReadExactlyAsync(bytes, what, cancellationToken).ConfigureAwait(false);
+                return (bytes, RdbStringForm.Raw);
+            }
+            long integer;
+            switch (length)
+            {
+                case 0:
+                    await _input.EnsureAsync(1, what, cancellationToken).ConfigureAwait(false);
+                    integer = (sbyte)_input.ReadByte();
+                    break;
+                case 1:
+                    await _input.EnsureAsync(2, what, cancellationToken).ConfigureAwait(false);
+                    integer = (short)_input.ReadUInt16LittleEndian();
+                    break;
+                case 2:
+                    await _input.EnsureAsync(4, what, cancellationToken).ConfigureAwait(false);
+                    integer = (int)_input.ReadUInt32LittleEndian();
+                    break;
+                case 3:
+                    var compressed = await ReadLengthAsync(what + " (compressed length)", cancellationToken).ConfigureAwait(false);
+                    var plain = await ReadLengthAsync(what + " (uncompressed length)", cancellationToken).ConfigureAwait(false);
+                    CheckMaximum(what, start, (long)Math.Min(plain, long.MaxValue), maxLength);
+                    var rented = await ReadLzfBodyAsync(what, start, (long)Math.Min(compressed, long.MaxValue), (long)plain, cancellationToken).ConfigureAwait(false);
+                    var result = new byte[plain];
+                    Buffer.BlockCopy(rented, 0, result, 0, (int)plain);
+                    ArrayPool<byte>.Shared.Return(rented);
+                    return (result, RdbStringForm.Lzf);
+                default:
+                    throw _input.Corrupt($"{what}: unknown string encoding {length}", start);
+            }
+            return (PackedEncodings.IntegerText(integer), RdbStringForm.Int);
+        }
+
+        /// <summary>A blob that must be checked (ziplist, listpack...): whole when within the limit, else skipped (null).</summary>
+        private async ValueTask<byte[]?> ReadBlobAsync(string what, bool decode, CancellationToken cancellationToken)
+        {
+            if (!_validate && !decode)
+            {
+                await SkipStringAsync(what, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+            var start = _input.Position;
+            var (length, encoded) = await ReadLengthOrEncodingAsync(what, cancellationToken).ConfigureAwait(false);
+            var limit = decode ? int.MaxValue - 64 : _blobLimit;
+            if (!encoded)
+            {
+                if (length > (ulong)limit)
+                {
+                    await _input.SkipAsync((long)Math.Min(length, long.MaxValue), what, cancellationToken).ConfigureAwait(false);
+                    return null;
+                }
+                _input.CheckRemaining((long)length, what);
+                var bytes = new byte[length];
+                await _input.ReadExactlyAsync(bytes, what, cancellationToken).ConfigureAwait(false);
+                return bytes;
+            }
+            if (length != 3)
+            {
+                throw _input.Corrupt($"{what}: expected an encoded blob, found an integer", start);
+            }
+            var compressed = await ReadLengthAsync(what + " (compressed length)", cancellationToken).ConfigureAwait(false);
+            var plain = await ReadLengthAsync(what + " (uncompressed length)", cancellationToken).ConfigureAwait(false);
+            if (compressed > (ulong)limit || plain > (ulong)limit)
+            {
+                await _input.SkipAsync((long)Math.Min(compressed, long.MaxValue), what, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+            var rented = await ReadLzfBodyAsync(what, start, (long)compressed, (long)plain, cancellationToken).ConfigureAwait(false);
+            var result = new byte[plain];
+            Buffer.BlockCopy(rented, 0, result, 0, (int)plain);
+            ArrayPool<byte>.Shared.Return(rented);
+            return result;
+        }
+
+        /// <summary>Reads and decompresses an LZF body into a rented array of at least <paramref name="plain"/> bytes.</summary>
+        private async ValueTask<byte[]> ReadLzfBodyAsync(string what, long start, long compressed, long plain, CancellationToken cancellationToken)
+        {
+            _input.CheckRemaining(compressed, what);
+            if (plain > int.MaxValue - 64 || compressed > int.MaxValue - 64)
+            {
+                throw new RdbFormatNotSupportedException(_input.SourceName, start, $"{what}: compressed string of {plain} bytes is too large to decompress in memory");
+            }
+            if (plain == 0)
+            {
+                throw _input.Corrupt($"{what}: compressed string with zero length", start);
+            }
+            var input = ArrayPool<byte>.Shared.Rent((int)Math.Max(1, compressed));
+            try
+            {
+                await _input.ReadExactlyAsync(new Memory<byte>(input, 0, (int)compressed), what, cancellationToken).ConfigureAwait(false);
+                var output = ArrayPool<byte>.Shared.Rent((int)plain);
+                if (!Lzf.TryDecompress(new ReadOnlySpan<byte>(input, 0, (int)compressed), new Span<byte>(output, 0, (int)plain)))
+                {
+                    ArrayPool<byte>.Shared.Return(output);
+                    throw _input.Corrupt($"{what}: LZF data does not decompress to its stated {plain} bytes", start);
+                }
+                return output;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(input);
+            }
+        }
+
+        private void CheckMaximum(string what, long start, long length, long maxLength)
+        {
+            if (length > maxLength)
+            {
+                throw _input.Corrupt($"{what}: a string of {length} bytes is longer than allowed here ({maxLength})", start);
+            }
+        }
+
+        // ---- values ----
+
+        /// <summary>Walks one value of <paramref name="type"/>; returns how its strings are stored (for plain strings)
+        /// and, when <paramref name="decode"/> is set, its elements.</summary>
+        public async ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> WalkValueAsync(byte type, bool decode, CancellationToken cancellationToken)
+        {
+            var start = _input.Position;
+            switch (type)
+            {
+                case RdbFormat.TypeString:
+                    if (decode)
+                    {
+                        var (bytes, form) = await ReadStringWithFormAsync("string value", int.MaxValue - 64, cancellationToken).ConfigureAwait(false);
+                        return (EncodingOf(form), new RdbStringValue(bytes));
+                    }
+                    return (EncodingOf(await SkipStringAsync("string value", cancellationToken).ConfigureAwait(false)), null);
+
+                case RdbFormat.TypeList:
+                case RdbFormat.TypeSet:
+                {
+                    var items = await ReadStringSequenceAsync(type == RdbFormat.TypeList ? "list item" : "set member", 1, decode, cancellationToken).ConfigureAwait(false);
+                    return (RdbFormat.EncodingOf(type), items is null ? null : type == RdbFormat.TypeList ? new RdbListValue(items) : new RdbSetValue(items));
+                }
+
+                case RdbFormat.TypeHash:
+                {
+                    var items = await ReadStringSequenceAsync("hash field", 2, decode, cancellationToken).ConfigureAwait(false);
+                    return (RdbValueEncoding.Hashtable, items is null ? null : new RdbHashValue(Pairs(items)));
+                }
+
+                case RdbFormat.TypeZset:
+                case RdbFormat.TypeZset2:
+                    return (RdbValueEncoding.Skiplist, await WalkSortedSetAsync(type, decode, cancellationToken).ConfigureAwait(false));
+
+                case RdbFormat.TypeHashZipmap:
+                case RdbFormat.TypeListZiplist:
+                case RdbFormat.TypeSetIntset:
+                case RdbFormat.TypeZsetZiplist:
+                case RdbFormat.TypeHashZiplist:
+                case RdbFormat.TypeHashListpack:
+                case RdbFormat.TypeZsetListpack:
+                case RdbFormat.TypeSetListpack:
+                case RdbFormat.TypeHashListpackExPreGa:
+                case RdbFormat.TypeHashListpackEx:
+                    return (RdbFormat.EncodingOf(type), await WalkSingleBlobAsync(type, decode, cancellationToken).ConfigureAwait(false));
+
+                case RdbFormat.TypeListQuicklist:
+                case RdbFormat.TypeListQuicklist2:
+                    return (RdbFormat.EncodingOf(type), await WalkQuicklistAsync(type, decode, cancellationToken).ConfigureAwait(false));
+
+                case RdbFormat.TypeHashMetadataPreGa:
+                case RdbFormat.TypeHashMetadata:
+                    return (RdbValueEncoding.HashtableWithFieldExpiry, await WalkHashWithFieldExpiryAsync(type, decode, cancellationToken).ConfigureAwait(false));
+
+                case RdbFormat.TypeStreamListpacks:
+                case RdbFormat.TypeStreamListpacks2:
+                case RdbFormat.TypeStreamListpacks3:
+                case RdbFormat.TypeStreamListpacks4:
+                    return (RdbValueEncoding.StreamListpacks, await WalkStreamAsync(type, decode, cancellationToken).ConfigureAwait(false));
+
+                case RdbFormat.TypeModule2:
+                {
+                    var moduleId = await ReadLengthAsync("module id", cancellationToken).ConfigureAwait(false);
+                    await WalkModuleOpcodesAsync(cancellationToken).ConfigureAwait(false);
+                    return (RdbValueEncoding.Module, decode ? new RdbModuleValue(moduleId) : null);
+                }
+
+                default:
+                    throw new RdbFormatNotSupportedException(_input.SourceName, start - 1, $"RDB value type {type} is not supported");
+            }
+        }
+
+        private static RdbValueEncoding EncodingOf(RdbStringForm form) => form switch
+        {
+            RdbStringForm.Int => RdbValueEncoding.Int,
+            RdbStringForm.Lzf => RdbValueEncoding.Lzf,
+            _ => RdbValueEncoding.Raw,
+        };
+
+        private async ValueTask<List<byte[]>?> ReadStringSequenceAsync(string what, int stringsPerElement, bool decode, CancellationToken cancellationToken)
+        {
+            var start = _input.Position;
+            var count = await ReadLengthAsync(what + " count", cancellationToken).ConfigureAwait(false);
+            if (count == 0)
+            {
+                throw _input.Corrupt($"empty value ({what} count is 0)", start);
+            }
+            var total = count * (ulong)stringsPerElement;
+            _input.CheckRemaining((long)Math.Min(total, long.MaxValue), what + " count");
+            var items = decode ? new List<byte[]>((int)Math.Min(total, 1024)) : null;
+            for (ulong i = 0; i < total; i++)
+            {
+                if (items != null)
+                {
+                    items.Add(await ReadStringAsync(what, int.MaxValue - 64, cancellationToken).ConfigureAwait(false));
+                }
+                else
+                {
+                    await SkipStringAsync(what, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            return items;
+        }
+
+        private async ValueTask<RdbValue?> WalkSortedSetAsync(byte type, bool decode, CancellationToken cancellationToken)
+        {
+            var start = _input.Position;
+            var count = await ReadLengthAsync("sorted set member count", cancellationToken).ConfigureAwait(false);
+            if (count == 0)
+            {
+                throw _input.Corrupt("empty value (sorted set member count is 0)", start);
+            }
+            _input.CheckRemaining((long)Math.Min(count, long.MaxValue), "sorted set member count");
+            var members = decode ? new List<RdbSortedSetMember>((int)Math.Min(count, 1024)) : null;
+            for (ulong i = 0; i < count; i++)
+            {
+                byte[]? member = null;
+                if (decode)
+                {
+                    member = await ReadStringAsync("sorted set member", int.MaxValue - 64, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await SkipStringAsync("sorted set member", cancellationToken).ConfigureAwait(false);
+                }
+                double score;
+                if (type == RdbFormat.TypeZset2)
+                {
+                    score = BitConverter.Int64BitsToDouble((long)await ReadUInt64Async("sorted set score", cancellationToken).ConfigureAwait(false));
+                }
+                else
+                {
+                    score = await ReadTextDoubleAsync("sorted set score", cancellationToken).ConfigureAwait(false);
+                }
+                members?.Add(new RdbSortedSetMember(member!, score));
+            }
+            return members is null ? null : new RdbSortedSetValue(members);
+        }
+
+        private async ValueTask<double> ReadTextDoubleAsync(string what, CancellationToken cancellationToken)
+        {
+            var start = _input.Position;
+            var length = await ReadByteAsync(what, cancellationToken).ConfigureAwait(false);
+            switch (length)
+            {
+                case 253:
+                    return double.NaN;
+                case 254:
+                    return double.PositiveInfinity;
+                case 255:
+                    return double.NegativeInfinity;
+            }
+            await _input.EnsureAsync(length, what, cancellationToken).ConfigureAwait(false);
+            var text = Encoding.ASCII.GetString(_input.Take(length).ToArray());
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                throw _input.Corrupt($"{what}: not a number", start);
+            }
+            return value;
+        }
+
+        private async ValueTask<RdbValue?> WalkSingleBlobAsync(byte type, bool decode, CancellationToken cancellationToken)
+        {
+            var start = _input.Position;
+            if (type == RdbFormat.TypeHashListpackEx)
+            {
+                // The minimum lets Redis schedule expiry without opening the blob; the fields carry absolute times.
+                await ReadUInt64Async("hash minimum field expiry", cancellationToken).ConfigureAwait(false);
+                start = _input.Position;
+            }
+            var what = RdbFormat.EncodingOf(type).ToString().ToLowerInvariant() + " blob";
+            var blob = await ReadBlobAsync(what, decode, cancellationToken).ConfigureAwait(false);
+            if (blob is null)
+            {
+                return null;
+            }
+            var items = decode ? new List<byte[]>() : null;
+            long count;
+            var error = type switch
+            {
+                RdbFormat.TypeHashZipmap => PackedEncodings.Zipmap(blob, items, out count),
+                RdbFormat.TypeSetIntset => PackedEncodings.Intset(blob, items, out count),
+                RdbFormat.TypeListZiplist or RdbFormat.TypeZsetZiplist or RdbFormat.TypeHashZiplist => PackedEncodings.Ziplist(blob, items, out count),
+                _ => PackedEncodings.Listpack(blob, items, out count),
+            };
+            if (error != null)
+            {
+                throw _input.Corrupt(what + " integrity check failed: " + error, start);
+            }
+            if (count == 0)
+            {
+                throw _input.Corrupt($"empty value ({what} holds no elements)", start);
+            }
+            var group = type switch
+            {
+                RdbFormat.TypeZsetZiplist or RdbFormat.TypeZsetListpack or RdbFormat.TypeHashZiplist or RdbFormat.TypeHashListpack or RdbFormat.TypeHashZipmap => 2,
+                RdbFormat.TypeHashListpackEx or RdbFormat.TypeHashListpackExPreGa => 3,
+                _ => 1,
+            };
+            if (count % group != 0)
+            {
+                throw _input.Corrupt($"{what} holds {count} elements, not a multiple of {group}", start);
+            }
+            if (items is null)
+            {
+                return null;
+            }
+            switch (RdbFormat.ValueTypeOf(type))
+            {
+                case RdbValueType.List:
+                    return new RdbListValue(items);
+                case RdbValueType.Set:
+                    return new RdbSetValue(items);
+                case RdbValueType.SortedSet:
+                    var members = new List<RdbSortedSetMember>(items.Count / 2);
+                    for (var i = 0; i < items.Count; i += 2)
+                    {
+                        members.Add(new RdbSortedSetMember(items[i], ParseDouble(items[i + 1], start)));
+                    }
+                    return new RdbSortedSetValue(members);
+                default:
+                    if (group == 2)
+                    {
+                        return new RdbHashValue(Pairs(items));
+                    }
+                    var fields = new List<RdbHashField>(items.Count / 3);
+                    for (var i = 0; i < items.Count; i += 3)
+                    {
+                        var expiry = ParseInteger(items[i + 2], start);
+                        fields.Add(new RdbHashField(items[i], items[i + 1], expiry == 0 ? null : expiry));
+                    }
+                    return new RdbHashValue(fields);
+            }
+        }
+
+        private async ValueTask<RdbValue?> WalkQuicklistAsync(byte type, bool decode, CancellationToken cancellationToken)
+        {
+            var start = _input.Position;
+            var nodes = await ReadLengthAsync("quicklist node count", cancellationToken).ConfigureAwait(false);
+            if (nodes == 0)
+            {
+                throw _input.Corrupt("empty value (quicklist node count is 0)", start);
+            }
+            _input.CheckRemaining((long)Math.Min(nodes, long.MaxValue), "quicklist node count");
+            var items = decode ? new List<byte[]>() : null;
+            long total = 0;
+            var anyNodeUnchecked = false;
+            for (ulong i = 0; i < nodes; i++)
+            {
+                var nodeStart = _input.Position;
+                var packed = true;
+                if (type == RdbFormat.TypeListQuicklist2)
+                {
+                    var container = await ReadLengthAsync("quicklist node container", cancellationToken).ConfigureAwait(false);
+                    if (container == 1)
+                    {
+                        packed = false;
+                    }
+                    else if (container != 2)
+                    {
+                        throw _input.Corrupt($"quicklist node container {container} is neither plain (1) nor packed (2)", nodeStart);
+                    }
+                }
+                if (!packed)
+                {
+                    if (items != null)
+                    {
+                        items.Add(await ReadStringAsync("quicklist plain node", int.MaxValue - 64, cancellationToken).ConfigureAwait(false));
+                    }
+                    else
+                    {
+                        await SkipStringAsync("quicklist plain node", cancellationToken).ConfigureAwait(false);
+                    }
+                    total++;
+                    continue;
+                }
+                var blobStart = _input.Position;
+                var blob = await ReadBlobAsync("quicklist node", decode, cancellationToken).ConfigureAwait(false);
+                if (blob is null)
+                {
+                    anyNodeUnchecked = true;
+                    continue;
+                }
+                var error = type == RdbFormat.TypeListQuicklist
+                    ? PackedEncodings.Ziplist(blob, items, out var count)
+                    : PackedEncodings.Listpack(blob, items, out count);
+                if (error != null)
+                {
+                    throw _input.Corrupt("quicklist node integrity check failed: " + error, blobStart);
+                }
+                total += count;
+            }
+            if (total == 0 && !anyNodeUnchecked && (_validate || decode))
+            {
+                throw _input.Corrupt("empty value (every quicklist node is empty)", start);
+            }
+            return items is null ? null : new RdbListValue(items);
+        }
+
+        private async ValueTask<RdbValue?> WalkHashWithFieldExpiryAsync(byte type, bool decode, CancellationToken cancellationToken)
+        {
+            long minimumExpiry = 0;
+            if (type == RdbFormat.TypeHashMetadata)
+            {
+                minimumExpiry = (long)await ReadUInt64Async("hash minimum field expiry", cancellationToken).ConfigureAwait(false);
+            }
+            var start = _input.Position;
+            var count = await ReadLengthAsync("hash field count", cancellationToken).ConfigureAwait(false);
+            if (count == 0)
+            {
+                throw _input.Corrupt("empty value (hash field count is 0)", start);
+            }
+            _input.CheckRemaining((long)Math.Min(count, long.MaxValue), "hash field count");
+            var fields = decode ? new List<RdbHashField>((int)Math.Min(count, 1024)) : null;
+            for (ulong i = 0; i < count; i++)
+            {
+                var ttl = await ReadLengthAsync("hash field expiry", cancellationToken).ConfigureAwait(false);
+                if (fields != null)
+                {
+                    var field = await ReadStringAsync("hash field", int.MaxValue - 64, cancellationToken).ConfigureAwait(false);
+                    var value = await ReadStringAsync("hash value", int.MaxValue - 64, cancellationToken).ConfigureAwait(false);
+                    long? expiry = ttl == 0 ? null : type == RdbFormat.TypeHashMetadata ? (long)ttl + minimumExpiry - 1 : (long)ttl;
+                    fields.Add(new RdbHashField(field, value, expiry));
+                }
+                else
+                {
+                    await SkipStringAsync("hash field", cancellationToken).ConfigureAwait(false);
+                    await SkipStringAsync("hash value", cancellationToken).ConfigureAwait(false);
+                }
+            }
+            return fields is null ? null : new RdbHashValue(fields);
+        }
+
+        private async ValueTask<RdbStreamId> ReadStreamIdLengthsAsync(string what, CancellationToken cancellationToken)
+        {
+            var milliseconds = await ReadLengthAsync(what + " (milliseconds)", cancellationToken).ConfigureAwait(false);
+            var sequence = await ReadLengthAsync(what + " (sequence)", cancellationToken).ConfigureAwait(false);
+            return new RdbStreamId(milliseconds, sequence);
+        }
+
+        private async ValueTask<RdbStreamId> ReadRawStreamIdAsync(string what, CancellationToken cancellationToken)
+        {
+            await _input.EnsureAsync(StreamIdSize, what, cancellationToken).ConfigureAwait(false);
+            var raw = _input.Take(StreamIdSize);
+            return new RdbStreamId(BinaryPrimitives.ReadUInt64BigEndian(raw), BinaryPrimitives.ReadUInt64BigEndian(raw.Slice(8)));
+        }
+
+        private async ValueTask<RdbValue?> WalkStreamAsync(byte type, bool decode, CancellationToken cancellationToken)
+        {
+            var stream = decode ? new RdbStreamValue() : null;
+            var nodes = await ReadLengthAsync("stream listpack count", cancellationToken).ConfigureAwait(false);
+            _input.CheckRemaining((long)Math.Min(nodes, long.MaxValue), "stream listpack count");
+            for (ulong i = 0; i < nodes; i++)
+            {
+                var idStart = _input.Position;
+                var masterId = await ReadStringAsync("stream node id", StreamIdSize, cancellationToken).ConfigureAwait(false);
+                if (masterId.Length != StreamIdSize)
+                {
+                    throw _input.Corrupt($"stream node id of {masterId.Length} bytes, expected {StreamIdSize}", idStart);
+                }
+                var blobStart = _input.Position;
+                var blob = await ReadBlobAsync("stream listpack", decode, cancellationToken).ConfigureAwait(false);
+                if (blob is null)
+                {
+                    continue;
+                }
+                var items = decode ? new List<byte[]>() : null;
+                var error = PackedEncodings.Listpack(blob, items, out var count);
+                if (error != null)
+                {
+                    throw _input.Corrupt("stream listpack integrity check failed: " + error, blobStart);
+                }
+                if (count == 0)
+                {
+                    throw _input.Corrupt("empty listpack inside a stream", blobStart);
+                }
+                if (stream != null)
+                {
+                    var master = new RdbStreamId(BinaryPrimitives.ReadUInt64BigEndian(masterId), BinaryPrimitives.ReadUInt64BigEndian(masterId.AsSpan(8)));
+                    DecodeStreamNode(master, items!, stream.Entries, blobStart);
+                }
+            }
+            var length = await ReadLengthAsync("stream length", cancellationToken).ConfigureAwait(false);
+            var lastId = await ReadStreamIdLengthsAsync("stream last id", cancellationToken).ConfigureAwait(false);
+            RdbStreamId? firstId = null;
+            RdbStreamId? maxDeletedId = null;
+            ulong? entriesAdded = null;
+            if (type >= RdbFormat.TypeStreamListpacks2)
+            {
+                firstId = await ReadStreamIdLengthsAsync("stream first id", cancellationToken).ConfigureAwait(false);
+                maxDeletedId = await ReadStreamIdLengthsAsync("stream max deleted id", cancellationToken).ConfigureAwait(false);
+                entriesAdded = await ReadLengthAsync("stream entries added", cancellationToken).ConfigureAwait(false);
+            }
+            if (stream != null)
+            {
+                stream.Length = length;
+                stream.LastId = lastId;
+                stream.FirstId = firstId;
+                stream.MaxDeletedId = maxDeletedId;
+                stream.EntriesAdded = entriesAdded;
+            }
+            var groups = await ReadLengthAsync("stream consumer group count", cancellationToken).ConfigureAwait(false);
+            _input.CheckRemaining((long)Math.Min(groups, long.MaxValue), "stream consumer group count");
+            for (ulong g = 0; g < groups; g++)
+            {
+                var name = await ReadStringAsync("consumer group name", MaxNameLength, cancellationToken).ConfigureAwait(false);
+                var delivered = await ReadStreamIdLengthsAsync("consumer group last delivered id", cancellationToken).ConfigureAwait(false);
+                ulong? entriesRead = type >= RdbFormat.TypeStreamListpacks2
+                    ? await ReadLengthAsync("consumer group entries read", cancellationToken).ConfigureAwait(false)
+                    : null;
+                var pendingCount = await ReadLengthAsync("consumer group pending count", cancellationToken).ConfigureAwait(false);
+                _input.CheckRemaining((long)Math.Min(pendingCount, long.MaxValue / 2) * 2, "consumer group pending count");
+                var pending = stream != null ? new List<RdbStreamPendingEntry>() : null;
+                for (ulong p = 0; p < pendingCount; p++)
+                {
+                    var id = await ReadRawStreamIdAsync("pending entry id", cancellationToken).ConfigureAwait(false);
+                    var deliveryTime = (long)await ReadUInt64Async("pending entry delivery time", cancellationToken).ConfigureAwait(false);
+                    var deliveries = await ReadLengthAsync("pending entry delivery count", cancellationToken).ConfigureAwait(false);
+                    pending?.Add(new RdbStreamPendingEntry(id, deliveryTime, deliveries));
+                }
+                var consumerCount = await ReadLengthAsync("consumer count", cancellationToken).ConfigureAwait(false);
+                _input.CheckRemaining((long)Math.Min(consumerCount, long.MaxValue), "consumer count");
+                var consumers = stream != null ? new List<RdbStreamConsumer>() : null;
+                for (ulong c = 0; c < consumerCount; c++)
+                {
+                    var consumerName = await ReadStringAsync("consumer name", MaxNameLength, cancellationToken).ConfigureAwait(false);
+                    var seen = (long)await ReadUInt64Async("consumer seen time", cancellationToken).ConfigureAwait(false);
+                    long? active = type >= RdbFormat.TypeStreamListpacks3
+                        ? (long)await ReadUInt64Async("consumer active time", cancellationToken).ConfigureAwait(false)
+                        : null;
+                    var ownedCount = await ReadLengthAsync("consumer pending count", cancellationToken).ConfigureAwait(false);
+                    _input.CheckRemaining((long)Math.Min(ownedCount, long.MaxValue / StreamIdSize) * StreamIdSize, "consumer pending count");
+                    var owned = stream != null ? new List<RdbStreamId>() : null;
+                    for (ulong o = 0; o < ownedCount; o++)
+                    {
+                        var id = await ReadRawStreamIdAsync("consumer pending id", cancellationToken).ConfigureAwait(false);
+                        owned?.Add(id);
+                    }
+                    consumers?.Add(new RdbStreamConsumer(consumerName, seen, active, owned!));
+                }
+                stream?.Groups.Add(new RdbStreamGroup(name, delivered, entriesRead, pending!, consumers!));
+            }
+            if (type >= RdbFormat.TypeStreamListpacks4)
+            {
+                await ReadLengthAsync("stream idempotency duration", cancellationToken).ConfigureAwait(false);
+                await ReadLengthAsync("stream idempotency maximum entries", cancellationToken).ConfigureAwait(false);
+                var producers = await ReadLengthAsync("stream producer count", cancellationToken).ConfigureAwait(false);
+                _input.CheckRemaining((long)Math.Min(producers, long.MaxValue), "stream producer count");
+                for (ulong p = 0; p < producers; p++)
+                {
+                    var producer = await ReadStringAsync("stream producer name", MaxNameLength, cancellationToken).ConfigureAwait(false);
+                    var idCount = await ReadLengthAsync("stream producer id count", cancellationToken).ConfigureAwait(false);
+                    _input.CheckRemaining((long)Math.Min(idCount, long.MaxValue), "stream producer id count");
+                    var ids = stream != null ? new List<KeyValuePair<byte[], RdbStreamId>>() : null;
+                    for (ulong i = 0; i < idCount; i++)
+                    {
+                        var iid = await ReadStringAsync("stream idempotency id", MaxNameLength, cancellationToken).ConfigureAwait(false);
+                        var id = await ReadStreamIdLengthsAsync("stream idempotency entry id", cancellationToken).ConfigureAwait(false);
+                        ids?.Add(new KeyValuePair<byte[], RdbStreamId>(iid, id));
+                    }
+                    stream?.Producers.Add(new RdbStreamProducer(producer, ids!));
+                }
+                await ReadLengthAsync("stream idempotency ids added", cancellationToken).ConfigureAwait(false);
+                await ReadLengthAsync("stream idempotency duplicates", cancellationToken).ConfigureAwait(false);
+            }
+            return stream;
+        }
+
+        /// <summary>
+        /// A stream node listpack: a master entry (count, deleted, field names, terminator) then entries as id deltas
+        /// with either the master's fields (flag SAMEFIELDS) or their own, each followed by its element count.
+        /// </summary>
+        private void DecodeStreamNode(RdbStreamId master, List<byte[]> items, List<RdbStreamEntry> entries, long offset)
+        {
+            var at = 0;
+            byte[] Next()
+            {
+                if (at >= items.Count)
+                {
+                    throw _input.Corrupt("stream listpack ends inside an entry", offset);
+                }
+                return items[at++];
+            }
+            long NextNumber() => ParseInteger(Next(), offset);
+
+            var valid = NextNumber();
+            var deleted = NextNumber();
+            var masterFieldCount = NextNumber();
+            if (valid < 0 || deleted < 0 || masterFieldCount < 0 || masterFieldCount > items.Count)
+            {
+                throw _input.Corrupt("stream listpack master entry is malformed", offset);
+            }
+            var masterFields = new byte[masterFieldCount][];
+            for (var i = 0; i < masterFieldCount; i++)
+            {
+                masterFields[i] = Next();
+            }
+            NextNumber();
+            for (long entry = 0; entry < valid + deleted; entry++)
+            {
+                var flags = NextNumber();
+                var id = new RdbStreamId(master.Milliseconds + (ulong)NextNumber(), master.Sequence + (ulong)NextNumber());
+                var fields = new List<KeyValuePair<byte[], byte[]>>();
+                if ((flags & StreamItemSameFields) != 0)
+                {
+                    foreach (var field in masterFields)
+                    {
+                        fields.Add(new KeyValuePair<byte[], byte[]>(field, Next()));
+                    }
+                }
+                else
+                {
+                    var fieldCount = NextNumber();
+                    if (fieldCount < 0 || fieldCount > items.Count)
+                    {
+                        throw _input.Corrupt("stream entry field count is malformed", offset);
+                    }
+                    for (var f = 0; f < fieldCount; f++)
+                    {
+                        var name = Next();
+                        fields.Add(new KeyValuePair<byte[], byte[]>(name, Next()));
+                    }
+                }
+                NextNumber();
+                if ((flags & StreamItemDeleted) == 0)
+                {
+                    entries.Add(new RdbStreamEntry(id, fields));
+                }
+            }
+            if (at != items.Count)
+            {
+                throw _input.Corrupt("stream listpack holds elements after its last entry", offset);
+            }
+        }
+
+        /// <summary>The self-delimiting opcode sequence of module values and module aux data.</summary>
+        public async ValueTask WalkModuleOpcodesAsync(CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                var start = _input.Position;
+                var opcode = await ReadLengthAsync("module opcode", cancellationToken).ConfigureAwait(false);
+                switch (opcode)
+                {
+                    case 0:
+                        return;
+                    case 1:
+                    case 2:
+                        await ReadLengthAsync("module integer", cancellationToken).ConfigureAwait(false);
+                        break;
+                    case 3:
+                        await _input.SkipAsync(4, "module float", cancellationToken).ConfigureAwait(false);
+                        break;
+                    case 4:
+                        await _input.SkipAsync(8, "module double", cancellationToken).ConfigureAwait(false);
+                        break;
+                    case 5:
+                        await SkipStringAsync("module string", cancellationToken).ConfigureAwait(false);
+                        break;
+                    default:
+                        throw _input.Corrupt($"unknown module opcode {opcode}", start);
+                }
+            }
+        }
+
+        private static List<RdbHashField> Pairs(List<byte[]> items)
+        {
+            var fields = new List<RdbHashField>(items.Count / 2);
+            for (var i = 0; i + 1 < items.Count; i += 2)
+            {
+                fields.Add(new RdbHashField(items[i], items[i + 1]));
+            }
+            return fields;
+        }
+
+        private long ParseInteger(byte[] text, long offset)
+        {
+            if (!long.TryParse(Encoding.ASCII.GetString(text), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            {
+                throw _input.Corrupt("expected an integer element", offset);
+            }
+            return value;
+        }
+
+        private double ParseDouble(byte[] text, long offset)
+        {
+            var s = Encoding.ASCII.GetString(text);
+            switch (s)
+            {
+                case "inf":
+                case "+inf":
+                    return double.PositiveInfinity;
+                case "-inf":
+                    return double.NegativeInfinity;
+            }
+            if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                throw _input.Corrupt("expected a score element", offset);
+            }
+            return value;
+        }
+    }
+}
