@@ -1,0 +1,73 @@
+# Test-RdbFile against the shared fixture files and a damaged copy made in $TestDrive.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../../out/RedisRecovery/RedisRecovery.psd1') -Force
+    $fixtures = if ($env:REDISRECOVERY_FIXTURES) { $env:REDISRECOVERY_FIXTURES } else { Join-Path $PSScriptRoot '../../../shared/fixtures' }
+    $script:generated = Join-Path $fixtures 'generated/rdb/dump-7.0.15.rdb'
+    $script:publicKeyDb = Join-Path $fixtures 'public/Snapchat__KeyDB'
+    $script:corrupt = Join-Path $TestDrive 'damaged.rdb'
+    $bytes = [System.IO.File]::ReadAllBytes($script:generated)
+    # Cut the file in the middle of its keys: the check must stop there with an offset.
+    [System.IO.File]::WriteAllBytes($script:corrupt, $bytes[0..([int]($bytes.Length / 2))])
+}
+
+Describe 'Test-RdbFile' {
+    It 'reports the keys, expiries and databases of a valid file' {
+        $check = Test-RdbFile -Path $script:generated
+        $check.IsValid | Should -BeTrue
+        $check.RdbVersion | Should -Be 10
+        $check.RedisVersion | Should -Be '7.0.15'
+        $check.Keys | Should -Be 52
+        $check.Expires | Should -Be 8
+        $check.ChecksumStatus.ToString() | Should -Be 'Valid'
+        $check.KeysPerDatabase[0] + $check.KeysPerDatabase[3] + $check.KeysPerDatabase[15] | Should -Be 52
+        $check.ErrorOffset | Should -BeNullOrEmpty
+    }
+
+    It 'emits an error and an invalid result for a damaged file' {
+        $check = Test-RdbFile -Path $script:corrupt -ErrorVariable failures -ErrorAction SilentlyContinue
+        $check.IsValid | Should -BeFalse
+        $check.ErrorOffset | Should -BeGreaterThan 0
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'CorruptData*'
+        $failures[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $failures[0].TargetObject | Should -Be $script:corrupt
+    }
+
+    It 'throws the error with -ErrorAction Stop' {
+        { Test-RdbFile -Path $script:corrupt -ErrorAction Stop } | Should -Throw -ErrorId 'CorruptData*'
+    }
+
+    It 'returns only booleans with -Quiet' {
+        Test-RdbFile -Path $script:generated -Quiet | Should -BeTrue
+        $result = Test-RdbFile -Path $script:corrupt -Quiet -ErrorVariable failures
+        $result | Should -BeFalse
+        $result | Should -BeOfType [bool]
+        $failures.Count | Should -Be 0
+    }
+
+    It 'expands wildcards and takes many files' {
+        $checks = Test-RdbFile -Path (Join-Path $script:publicKeyDb '*.rdb')
+        $checks.Count | Should -Be (Get-ChildItem $script:publicKeyDb -Filter *.rdb).Count
+        $checks | Where-Object IsValid -eq $false | Should -BeNullOrEmpty
+    }
+
+    It 'takes files from Get-ChildItem through the pipeline' {
+        $checks = Get-ChildItem -Path $TestDrive -Filter *.rdb | Test-RdbFile -ErrorAction SilentlyContinue
+        $checks.Count | Should -Be 1
+        $checks[0].Path | Should -Be $script:corrupt
+    }
+
+    It 'takes path strings through the pipeline' {
+        ($script:generated, $script:generated | Test-RdbFile).Count | Should -Be 2
+    }
+
+    It 'reports a missing literal path as FileNotFound' {
+        { Test-RdbFile -LiteralPath (Join-Path $TestDrive 'missing[1].rdb') -ErrorAction Stop } | Should -Throw -ErrorId 'FileNotFound*'
+    }
+
+    It 'shows a table by default' {
+        $view = Test-RdbFile -Path $script:generated | Format-Table | Out-String
+        $view | Should -Match 'IsValid'
+        $view | Should -Match 'Checksum'
+    }
+}
