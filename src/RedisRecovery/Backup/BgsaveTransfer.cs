@@ -17,12 +17,12 @@ namespace RedisRecovery.Backup
     {
         private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
         private readonly FileStream _file;
-        private readonly long _lastSaveUnixSeconds;
+        private readonly long _saveStartedUnixSeconds;
 
-        private BgsaveTransfer(FileStream file, long lastSaveUnixSeconds, string? serverVersion)
+        private BgsaveTransfer(FileStream file, long saveStartedUnixSeconds, string? serverVersion)
         {
             _file = file;
-            _lastSaveUnixSeconds = lastSaveUnixSeconds;
+            _saveStartedUnixSeconds = saveStartedUnixSeconds;
             ServerVersion = serverVersion;
         }
 
@@ -97,7 +97,7 @@ namespace RedisRecovery.Backup
             {
                 throw new RedisRecoveryException(SnapshotErrorIds.BgsaveUnavailable, FailureKind.CommandUnavailable, error.Message, error) { Target = error.Target };
             }
-            var lastSave = await WaitForSaveAsync(connection, before, joinsRunningSave, timeout, progress, cancellationToken).ConfigureAwait(false);
+            var saveStarted = await WaitForSaveAsync(connection, before, joinsRunningSave, timeout, progress, cancellationToken).ConfigureAwait(false);
             var serverVersion = connection.ServerVersion ?? (await RedisInfo.ReadAsync(connection, "server", cancellationToken).ConfigureAwait(false)).Get("redis_version");
             FileStream file;
             try
@@ -110,7 +110,7 @@ namespace RedisRecovery.Backup
                 throw new RedisRecoveryException(SnapshotErrorIds.DataDirectoryNotReadable, FailureKind.NotFound,
                     $"{address} saved '{dataFile}', but it cannot be read here: {ex.Message}", ex) { Target = dataFile };
             }
-            return new BgsaveTransfer(file, lastSave, serverVersion);
+            return new BgsaveTransfer(file, saveStarted, serverVersion);
         }
 
         public override async Task CopyToAsync(Stream destination, CancellationToken cancellationToken)
@@ -124,15 +124,16 @@ namespace RedisRecovery.Backup
         }
 
         /// <summary>
-        /// A file saved before our BGSAVE finished is not the snapshot we asked for: the directory seen here is
-        /// probably another machine's (a remote server whose dir happens to exist locally too).
+        /// An RDB records when its save began (aux ctime): one begun before the save we waited for is not that
+        /// snapshot, so the directory seen here is probably another machine's (a remote server whose dir happens to
+        /// exist locally too).
         /// </summary>
         public override void CheckContent(RdbFileCheck check)
         {
-            if (check.CreatedUtc is { } created && created.ToUnixTimeSeconds() < _lastSaveUnixSeconds - 1)
+            if (check.CreatedUtc is { } created && created.ToUnixTimeSeconds() < _saveStartedUnixSeconds - 1)
             {
                 throw new RedisRecoveryException(SnapshotErrorIds.DataFileMismatch, FailureKind.Conflict,
-                    $"'{DataFilePath}' was written at {created:u}, before the server's last save finished: it is not that server's snapshot (is the server on another host?).")
+                    $"'{DataFilePath}' was written at {created:u}, before the server's last save began: it is not that server's snapshot (is the server on another host?).")
                 {
                     Target = DataFilePath,
                 };
@@ -171,7 +172,7 @@ namespace RedisRecovery.Backup
 
         /// <summary>
         /// Waits until no save runs and one finished since <paramref name="before"/> (or, when joining a save that
-        /// was already running, until it ends); returns its rdb_last_save_time.
+        /// was already running, until it ends); returns when it began, in Unix seconds (end time less its duration).
         /// </summary>
         private static async Task<long> WaitForSaveAsync(RedisConnection connection, RedisInfo before, bool joinsRunningSave, TimeSpan timeout,
             IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
@@ -198,7 +199,7 @@ namespace RedisRecovery.Backup
                             Target = connection.Endpoint.ToString(),
                         };
                     }
-                    return lastSave;
+                    return lastSave - Math.Max(0, info.GetInt64("rdb_last_bgsave_time_sec") ?? 0);
                 }
                 if (watch.Elapsed > timeout)
                 {
