@@ -34,6 +34,9 @@ namespace RedisRecovery.Rdb
 
         public IReadOnlyDictionary<int, long> KeysPerDatabase { get; init; } = new Dictionary<int, long>();
 
+        /// <summary><see cref="AlreadyExpired"/> by database: what a server loading the file drops from each.</summary>
+        public IReadOnlyDictionary<int, long> AlreadyExpiredPerDatabase { get; init; } = new Dictionary<int, long>();
+
         public IReadOnlyDictionary<RdbValueType, long> KeysPerType { get; init; } = new Dictionary<RdbValueType, long>();
 
         public IReadOnlyDictionary<RdbValueEncoding, long> KeysPerEncoding { get; init; } = new Dictionary<RdbValueEncoding, long>();
@@ -91,6 +94,7 @@ namespace RedisRecovery.Rdb
             options ??= new RdbCheckOptions();
             var nowMs = (options.Now ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds();
             var perDatabase = new Dictionary<int, long>();
+            var expiredPerDatabase = new Dictionary<int, long>();
             var perType = new Dictionary<RdbValueType, long>();
             var perEncoding = new Dictionary<RdbValueEncoding, long>();
             long keys = 0, expires = 0, expired = 0;
@@ -118,6 +122,7 @@ namespace RedisRecovery.Rdb
                         if (expiry < nowMs)
                         {
                             expired++;
+                            Increment(expiredPerDatabase, entry.Database);
                         }
                     }
                     Increment(perDatabase, entry.Database);
@@ -153,6 +158,7 @@ namespace RedisRecovery.Rdb
                 Expires = expires,
                 AlreadyExpired = expired,
                 KeysPerDatabase = perDatabase,
+                AlreadyExpiredPerDatabase = expiredPerDatabase,
                 KeysPerType = perType,
                 KeysPerEncoding = perEncoding,
                 FunctionLibraries = info.Functions.Count,
