@@ -10,9 +10,10 @@
     PowerShellVersion      = '5.1'
     CompatiblePSEditions   = @('Desktop', 'Core')
     DotNetFrameworkVersion = '4.7.2'
-    FormatsToProcess       = @('RedisRecovery.format.ps1xml', 'RedisRecovery.Rdb.format.ps1xml', 'RedisRecovery.Snapshot.format.ps1xml')
+    FormatsToProcess       = @('RedisRecovery.format.ps1xml', 'RedisRecovery.Rdb.format.ps1xml', 'RedisRecovery.Instance.format.ps1xml', 'RedisRecovery.Snapshot.format.ps1xml')
     CmdletsToExport        = @(
         'Test-RdbFile'
+        'Get-RedisInstanceStatus'
         'Backup-RdbSnapshot'
         'Test-RedisBackup'
     )

@@ -5,6 +5,7 @@ using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
 using RedisRecovery.Backup;
+using RedisRecovery.Resp;
 
 namespace RedisRecovery.PowerShell.Commands
 {
@@ -15,7 +16,7 @@ namespace RedisRecovery.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsData.Backup, "RdbSnapshot", SupportsShouldProcess = true, DefaultParameterSetName = DirectoryParameterSet)]
     [OutputType(typeof(RdbBackup))]
-    public sealed class BackupRdbSnapshotCommand : RedisConnectionCmdlet
+    public sealed class BackupRdbSnapshotCommand : RedisEndpointCmdlet
     {
         public const string DirectoryParameterSet = "Directory";
         private readonly List<string> _queued = new();
@@ -115,7 +116,9 @@ namespace RedisRecovery.PowerShell.Commands
         {
             try
             {
-                var request = new SnapshotRequest(ConnectionOptionsFor(endpoint, Timeout), Destination)
+                var connection = CreateConnectionOptions(RedisEndpoint.Parse(endpoint));
+                connection.CommandTimeout = Timeout;
+                var request = new SnapshotRequest(connection, Destination)
                 {
                     Name = Name,
                     Method = Method,

@@ -98,7 +98,7 @@ namespace RedisRecovery.Backup
                 throw new RedisRecoveryException(SnapshotErrorIds.BgsaveUnavailable, FailureKind.CommandUnavailable, error.Message, error) { Target = error.Target };
             }
             var saveStarted = await WaitForSaveAsync(connection, before, joinsRunningSave, timeout, progress, cancellationToken).ConfigureAwait(false);
-            var serverVersion = connection.ServerVersion ?? (await RedisInfo.ReadAsync(connection, "server", cancellationToken).ConfigureAwait(false)).Get("redis_version");
+            var serverVersion = connection.ServerVersion ?? (await RedisInfo.ReadAsync(connection, "server", cancellationToken).ConfigureAwait(false))["redis_version"];
             FileStream file;
             try
             {
@@ -186,9 +186,9 @@ namespace RedisRecovery.Backup
                 var info = await RedisInfo.ReadAsync(connection, "persistence", cancellationToken).ConfigureAwait(false);
                 var saves = info.GetInt64("rdb_saves");
                 var lastSave = info.GetInt64("rdb_last_save_time") ?? 0;
-                var status = info.Get("rdb_last_bgsave_status");
+                var status = info["rdb_last_bgsave_status"];
                 var saved = joinsRunningSave || (savesBefore is long earlier && saves is long now ? now > earlier : lastSave != lastSaveBefore);
-                var failedSinceBefore = status != "ok" && before.Get("rdb_last_bgsave_status") == "ok";
+                var failedSinceBefore = status != "ok" && before["rdb_last_bgsave_status"] == "ok";
                 if (info.GetInt64("rdb_bgsave_in_progress") == 0 && (saved || failedSinceBefore))
                 {
                     if (status != null && status != "ok")

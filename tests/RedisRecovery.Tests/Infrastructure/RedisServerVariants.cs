@@ -10,6 +10,12 @@ namespace RedisRecovery.Tests.Infrastructure
         /// <summary>Commands a managed service (ElastiCache, Azure Cache, Redis Cloud...) hides from its users.</summary>
         public static readonly string[] ManagedServiceHiddenCommands = { "CONFIG", "SYNC", "PSYNC", "BGSAVE", "DEBUG" };
 
+        public static RedisServerOptions WithArguments(this RedisServerOptions options, params string[] arguments)
+        {
+            options.Arguments.AddRange(arguments);
+            return options;
+        }
+
         /// <summary>A legacy requirepass password on the default user.</summary>
         public static RedisServerOptions RequirePass(this RedisServerOptions options, string password = Password)
         {
