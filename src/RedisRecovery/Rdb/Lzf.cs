@@ -54,12 +54,15 @@ namespace RedisRecovery.Rdb
                 {
                     return false;
                 }
-                // Overlapping copies are how LZF encodes runs, so copy forward byte by byte.
-                for (var i = 0; i < length; i++)
+                // A reference may overlap what it produces (that is how LZF encodes runs): the bytes from the reference
+                // on repeat with the period op - reference, so copy in chunks that never overlap and double each time.
+                var end = op + length;
+                while (op < end)
                 {
-                    output[op + i] = output[reference + i];
+                    var chunk = Math.Min(end - op, op - reference);
+                    output.Slice(reference, chunk).CopyTo(output.Slice(op));
+                    op += chunk;
                 }
-                op += length;
             }
             return op == output.Length;
         }

@@ -57,8 +57,11 @@ namespace RedisRecovery.Rdb
 
         public string SourceName { get; }
 
-        /// <summary>The key of the last entry read completely, for error messages.</summary>
-        public string? LastGoodKey { get; set; }
+        /// <summary>The key of the last entry read completely, for error messages (kept as bytes: decoding every key
+        /// to text would cost more than reading it).</summary>
+        public byte[]? LastGoodKeyBytes { get; set; }
+
+        public string? LastGoodKey => LastGoodKeyBytes is null ? null : System.Text.Encoding.UTF8.GetString(LastGoodKeyBytes);
 
         public long Position => _bufferStart + _position;
 

@@ -124,7 +124,7 @@ namespace RedisRecovery.Rdb
                 var pending = _pending;
                 _pending = null;
                 await pending.DiscardPendingValueAsync(cancellationToken).ConfigureAwait(false);
-                _input.LastGoodKey = pending.KeyText;
+                _input.LastGoodKeyBytes = pending.Key;
             }
             if (!_headerRead)
             {
@@ -260,7 +260,7 @@ namespace RedisRecovery.Rdb
                 var (encoding, _) = await _walker.WalkValueAsync(entry.TypeId, decode: false, cancellationToken).ConfigureAwait(false);
                 entry.Encoding = encoding;
                 entry.ValueLength = _input.Position - entry.ValueOffset;
-                _input.LastGoodKey = entry.KeyText;
+                _input.LastGoodKeyBytes = entry.Key;
                 return;
             }
             capture.Reset();
@@ -288,7 +288,7 @@ namespace RedisRecovery.Rdb
                 }
             }
             entry.SetBufferedValue(capture.Captured.ToArray());
-            _input.LastGoodKey = entry.KeyText;
+            _input.LastGoodKeyBytes = entry.Key;
         }
 
         private async ValueTask WalkCapturedAsync(RdbEntry entry, CancellationToken cancellationToken)

@@ -36,6 +36,9 @@ namespace RedisRecovery.Rdb
         private readonly bool _validate;
         private readonly int _blobLimit;
 
+        /// <summary>Where buffered compressed strings are decompressed to be checked; grows to the largest one met.</summary>
+        private byte[] _scratch = Array.Empty<byte>();
+
         public RdbValueWalker(RdbInput input, bool validate, int blobLimit)
         {
             _input = input;
@@ -144,8 +147,90 @@ namespace RedisRecovery.Rdb
 
         // ---- strings ----
 
+        /// <summary>Reads a length prefix from the buffered bytes without consuming it; false when not all of it is buffered.</summary>
+        private static bool TryPeekLength(ReadOnlySpan<byte> buffered, out ulong value, out bool encoded, out int size)
+        {
+            value = 0;
+            encoded = false;
+            size = 0;
+            if (buffered.IsEmpty)
+            {
+                return false;
+            }
+            var first = buffered[0];
+            switch (first >> 6)
+            {
+                case 0:
+                    value = (ulong)(first & 0x3F);
+                    size = 1;
+                    return true;
+                case 1:
+                    if (buffered.Length < 2)
+                    {
+                        return false;
+                    }
+                    value = (ulong)(((first & 0x3F) << 8) | buffered[1]);
+                    size = 2;
+                    return true;
+                case 2:
+                    if (first == 0x80 && buffered.Length >= 5)
+                    {
+                        value = BinaryPrimitives.ReadUInt32BigEndian(buffered.Slice(1));
+                        size = 5;
+                        return true;
+                    }
+                    if (first == 0x81 && buffered.Length >= 9)
+                    {
+                        value = BinaryPrimitives.ReadUInt64BigEndian(buffered.Slice(1));
+                        size = 9;
+                        return true;
+                    }
+                    return false;
+                default:
+                    value = (ulong)(first & 0x3F);
+                    encoded = true;
+                    size = 1;
+                    return true;
+            }
+        }
+
         /// <summary>Consumes one string element, checking compressed data when it is small enough to hold.</summary>
-        public async ValueTask<RdbStringForm> SkipStringAsync(string what, CancellationToken cancellationToken)
+        public ValueTask<RdbStringForm> SkipStringAsync(string what, CancellationToken cancellationToken)
+        {
+            // Most elements are small and already buffered: handle them without the asynchronous machinery.
+            var buffered = _input.Buffered;
+            if (TryPeekLength(buffered, out var length, out var encoded, out var size))
+            {
+                if (!encoded && length <= (ulong)(buffered.Length - size))
+                {
+                    _input.Take(size + (int)length);
+                    return new ValueTask<RdbStringForm>(RdbStringForm.Raw);
+                }
+                if (encoded && length == 3 && TryPeekLength(buffered.Slice(1), out var compressed, out var compressedMarker, out var compressedSize)
+                    && TryPeekLength(buffered.Slice(1 + compressedSize), out var plain, out var plainMarker, out var plainSize)
+                    && !compressedMarker && !plainMarker && plain > 0 && plain <= (ulong)_blobLimit
+                    && compressed <= (ulong)(buffered.Length - 1 - compressedSize - plainSize))
+                {
+                    var body = buffered.Slice(1 + compressedSize + plainSize, (int)compressed);
+                    if (_validate)
+                    {
+                        if (_scratch.Length < (int)plain)
+                        {
+                            _scratch = new byte[Math.Max((int)plain, _scratch.Length * 2)];
+                        }
+                        if (!Lzf.TryDecompress(body, new Span<byte>(_scratch, 0, (int)plain)))
+                        {
+                            throw _input.Corrupt($"{what}: LZF data does not decompress to its stated {plain} bytes", _input.Position);
+                        }
+                    }
+                    _input.Take(1 + compressedSize + plainSize + (int)compressed);
+                    return new ValueTask<RdbStringForm>(RdbStringForm.Lzf);
+                }
+            }
+            return SkipStringSlowAsync(what, cancellationToken);
+        }
+
+        private async ValueTask<RdbStringForm> SkipStringSlowAsync(string what, CancellationToken cancellationToken)
         {
             var start = _input.Position;
             var (length, encoded) = await ReadLengthOrEncodingAsync(what, cancellationToken).ConfigureAwait(false);
@@ -166,8 +251,8 @@ namespace RedisRecovery.Rdb
                     await _input.SkipAsync(4, what, cancellationToken).ConfigureAwait(false);
                     return RdbStringForm.Int;
                 case 3:
-                    var compressed = await ReadLengthAsync(what + " (compressed length)", cancellationToken).ConfigureAwait(false);
-                    var plain = await ReadLengthAsync(what + " (uncompressed length)", cancellationToken).ConfigureAwait(false);
+                    var compressed = await ReadLengthAsync("compressed string length", cancellationToken).ConfigureAwait(false);
+                    var plain = await ReadLengthAsync("uncompressed string length", cancellationToken).ConfigureAwait(false);
                     if (_validate && compressed <= (ulong)_blobLimit && plain <= (ulong)_blobLimit)
                     {
                         var decompressed = await ReadLzfBodyAsync(what, start, (long)compressed, (long)plain, cancellationToken).ConfigureAwait(false);
@@ -184,7 +269,20 @@ namespace RedisRecovery.Rdb
         }
 
         /// <summary>Reads one string element whole (decompressed, integers as text).</summary>
-        public async ValueTask<byte[]> ReadStringAsync(string what, long maxLength, CancellationToken cancellationToken)
+        public ValueTask<byte[]> ReadStringAsync(string what, long maxLength, CancellationToken cancellationToken)
+        {
+            var buffered = _input.Buffered;
+            if (TryPeekLength(buffered, out var length, out var encoded, out var size) && !encoded
+                && length <= (ulong)(buffered.Length - size) && length <= (ulong)maxLength)
+            {
+                var bytes = buffered.Slice(size, (int)length).ToArray();
+                _input.Take(size + (int)length);
+                return new ValueTask<byte[]>(bytes);
+            }
+            return ReadStringSlowAsync(what, maxLength, cancellationToken);
+        }
+
+        private async ValueTask<byte[]> ReadStringSlowAsync(string what, long maxLength, CancellationToken cancellationToken)
         {
             var (bytes, _) = await ReadStringWithFormAsync(what, maxLength, cancellationToken).ConfigureAwait(false);
             return bytes;
@@ -218,8 +316,8 @@ namespace RedisRecovery.Rdb
                     integer = (int)_input.ReadUInt32LittleEndian();
                     break;
                 case 3:
-                    var compressed = await ReadLengthAsync(what + " (compressed length)", cancellationToken).ConfigureAwait(false);
-                    var plain = await ReadLengthAsync(what + " (uncompressed length)", cancellationToken).ConfigureAwait(false);
+                    var compressed = await ReadLengthAsync("compressed string length", cancellationToken).ConfigureAwait(false);
+                    var plain = await ReadLengthAsync("uncompressed string length", cancellationToken).ConfigureAwait(false);
                     CheckMaximum(what, start, (long)Math.Min(plain, long.MaxValue), maxLength);
                     var rented = await ReadLzfBodyAsync(what, start, (long)Math.Min(compressed, long.MaxValue), (long)plain, cancellationToken).ConfigureAwait(false);
                     var result = new byte[plain];
@@ -259,8 +357,8 @@ namespace RedisRecovery.Rdb
             {
                 throw _input.Corrupt($"{what}: expected an encoded blob, found an integer", start);
             }
-            var compressed = await ReadLengthAsync(what + " (compressed length)", cancellationToken).ConfigureAwait(false);
-            var plain = await ReadLengthAsync(what + " (uncompressed length)", cancellationToken).ConfigureAwait(false);
+            var compressed = await ReadLengthAsync("compressed string length", cancellationToken).ConfigureAwait(false);
+            var plain = await ReadLengthAsync("uncompressed string length", cancellationToken).ConfigureAwait(false);
             if (compressed > (ulong)limit || plain > (ulong)limit)
             {
                 await _input.SkipAsync((long)Math.Min(compressed, long.MaxValue), what, cancellationToken).ConfigureAwait(false);
@@ -393,13 +491,13 @@ namespace RedisRecovery.Rdb
         private async ValueTask<List<byte[]>?> ReadStringSequenceAsync(string what, int stringsPerElement, bool decode, CancellationToken cancellationToken)
         {
             var start = _input.Position;
-            var count = await ReadLengthAsync(what + " count", cancellationToken).ConfigureAwait(false);
+            var count = await ReadLengthAsync("element count", cancellationToken).ConfigureAwait(false);
             if (count == 0)
             {
                 throw _input.Corrupt($"empty value ({what} count is 0)", start);
             }
             var total = count * (ulong)stringsPerElement;
-            _input.CheckRemaining((long)Math.Min(total, long.MaxValue), what + " count");
+            _input.CheckRemaining((long)Math.Min(total, long.MaxValue), "element count");
             var items = decode ? new List<byte[]>((int)Math.Min(total, 1024)) : null;
             for (ulong i = 0; i < total; i++)
             {
@@ -481,7 +579,13 @@ namespace RedisRecovery.Rdb
                 await ReadUInt64Async("hash minimum field expiry", cancellationToken).ConfigureAwait(false);
                 start = _input.Position;
             }
-            var what = RdbFormat.EncodingOf(type).ToString().ToLowerInvariant() + " blob";
+            var what = type switch
+            {
+                RdbFormat.TypeHashZipmap => "zipmap",
+                RdbFormat.TypeSetIntset => "intset",
+                RdbFormat.TypeListZiplist or RdbFormat.TypeZsetZiplist or RdbFormat.TypeHashZiplist => "ziplist",
+                _ => "listpack",
+            };
             var blob = await ReadBlobAsync(what, decode, cancellationToken).ConfigureAwait(false);
             if (blob is null)
             {
@@ -646,8 +750,8 @@ namespace RedisRecovery.Rdb
 
         private async ValueTask<RdbStreamId> ReadStreamIdLengthsAsync(string what, CancellationToken cancellationToken)
         {
-            var milliseconds = await ReadLengthAsync(what + " (milliseconds)", cancellationToken).ConfigureAwait(false);
-            var sequence = await ReadLengthAsync(what + " (sequence)", cancellationToken).ConfigureAwait(false);
+            var milliseconds = await ReadLengthAsync(what, cancellationToken).ConfigureAwait(false);
+            var sequence = await ReadLengthAsync(what, cancellationToken).ConfigureAwait(false);
             return new RdbStreamId(milliseconds, sequence);
         }
 
