@@ -10,10 +10,12 @@
     PowerShellVersion      = '5.1'
     CompatiblePSEditions   = @('Desktop', 'Core')
     DotNetFrameworkVersion = '4.7.2'
-    FormatsToProcess       = @('RedisRecovery.format.ps1xml', 'RedisRecovery.Rdb.format.ps1xml', 'RedisRecovery.Instance.format.ps1xml', 'RedisRecovery.Snapshot.format.ps1xml')
+    FormatsToProcess       = @('RedisRecovery.format.ps1xml', 'RedisRecovery.Rdb.format.ps1xml', 'RedisRecovery.Instance.format.ps1xml', 'RedisRecovery.Backup.format.ps1xml', 'RedisRecovery.Snapshot.format.ps1xml')
     CmdletsToExport        = @(
         'Test-RdbFile'
         'Get-RedisInstanceStatus'
+        'Get-RedisBackup'
+        'Remove-RedisBackup'
         'Backup-RdbSnapshot'
         'Test-RedisBackup'
     )

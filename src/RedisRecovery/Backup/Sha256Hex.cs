@@ -94,10 +94,13 @@ namespace RedisRecovery.Backup
             Account(buffer, offset, count);
         }
 
+        // Hashing runs while the inner write is in flight: the two together cost little more than the slower one.
+        // Safe because a caller may not touch the buffer until the returned task completes.
         public override async Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
-            await _inner.WriteAsync(buffer, offset, count, cancellationToken).ConfigureAwait(false);
+            var writing = _inner.WriteAsync(buffer, offset, count, cancellationToken);
             Account(buffer, offset, count);
+            await writing.ConfigureAwait(false);
         }
 
 #if NET8_0_OR_GREATER
@@ -110,9 +113,10 @@ namespace RedisRecovery.Backup
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            var writing = _inner.WriteAsync(buffer, cancellationToken);
             _hash.AppendData(buffer.Span);
             Advance(buffer.Length);
+            await writing.ConfigureAwait(false);
         }
 #endif
 

@@ -51,7 +51,7 @@ namespace RedisRecovery.Storage
         }
 
         /// <summary>
-        /// Makes the bytes durable and renames the file to its final name. Without <paramref name="overwrite"/> an
+        /// Makes the bytes durable, renames the file to its final name and makes the rename durable. Without <paramref name="overwrite"/> an
         /// existing file under that name is left untouched and the commit fails with a Conflict error.
         /// </summary>
         public async Task<StoredObject> CommitAsync(bool overwrite, CancellationToken cancellationToken)
@@ -72,6 +72,7 @@ namespace RedisRecovery.Storage
                 };
             }
             _committed = true;
+            DirectoryDurability.TryFlush(Path.GetDirectoryName(FinalPath)!);
             return new StoredObject(Name, size, new DateTimeOffset(File.GetLastWriteTimeUtc(FinalPath), TimeSpan.Zero), FinalPath);
         }
 

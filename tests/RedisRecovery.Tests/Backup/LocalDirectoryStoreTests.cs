@@ -93,6 +93,14 @@ namespace RedisRecovery.Tests.Backup
             Assert.Equal(FailureKind.NotFound, error.Kind);
         }
 
+        [Fact]
+        public void DirectoryFlush_ReachesTheCLibrary_OnThisPlatform()
+        {
+            using var directory = new BackupTestDirectory();
+            // Where the directory fsync silently did nothing, renames into place would not survive a power loss.
+            Assert.Equal(!OperatingSystem.IsWindows(), DirectoryDurability.TryFlush(directory.Path));
+        }
+
         private static async Task<StoredObject[]> ListAsync(IBackupStore store)
         {
             var objects = new System.Collections.Generic.List<StoredObject>();
