@@ -53,7 +53,7 @@ namespace RedisRecovery.Backup
                 case SnapshotMethod.Bgsave:
                     return Explained(await BgsaveTransfer.StartAsync(options, request.Timeout, progress, log, cancellationToken).ConfigureAwait(false), "requested with -Method Bgsave");
                 case SnapshotMethod.Logical:
-                    return Explained(LogicalTransfer.Start(options, request.MaxOpsPerSecond, log), "requested with -Method Logical");
+                    return Explained(await LogicalTransfer.StartAsync(options, request.MaxOpsPerSecond, log, cancellationToken).ConfigureAwait(false), "requested with -Method Logical");
             }
 
             var refusals = new List<string>();
@@ -76,7 +76,7 @@ namespace RedisRecovery.Backup
                 refusals.Add("Bgsave: " + refused.Message);
                 log.Verbose($"Auto: BGSAVE on {options.Endpoint.Address} cannot be used ({refused.Message}); falling back to a logical copy (SCAN + DUMP).");
             }
-            return Explained(LogicalTransfer.Start(options, request.MaxOpsPerSecond, log),
+            return Explained(await LogicalTransfer.StartAsync(options, request.MaxOpsPerSecond, log, cancellationToken).ConfigureAwait(false),
                 "replication and BGSAVE are not available. " + string.Join(" ", refusals));
         }
 

@@ -222,6 +222,77 @@ namespace RedisRecovery.Tests.Backup
             Assert.Empty(directory.FileNames());
         }
 
+        [Fact]
+        public async Task Logical_OnAQuiescentSource_LoadsWithTheSourceDigest_AndSaysItIsNotPointInTime()
+        {
+            using var server = await RedisServerProcess.StartAsync(new RedisServerOptions { Output = _output });
+            var keys = await SnapshotDataset.FillAsync(server);
+            using var directory = new BackupTestDirectory();
+            var log = new RecordingLog();
+
+            var backup = await SnapshotBackup.RunAsync(Request(server, directory, SnapshotMethod.Logical), log: log);
+
+            Assert.Equal(BackupMethod.Logical, backup.Method);
+            Assert.False(backup.PointInTime);
+            Assert.Contains(log.Warnings, line => line.Contains("not a single point in time"));
+            Assert.Equal(keys.OrderBy(p => p.Key), backup.KeysPerDatabase!.OrderBy(p => p.Key));
+            Assert.Equal("7.0.15", backup.RedisVersion);
+            Assert.Equal(await SnapshotDataset.DigestAsync(server), await SnapshotDataset.LoadedDigestAsync(backup.Path, _output));
+        }
+
+        [Fact]
+        public async Task Auto_OnAManagedServiceWithoutSyncBgsaveOrConfig_FallsBackToLogical_AndExplainsEachFallback()
+        {
+            using var server = await RedisServerProcess.StartAsync(new RedisServerOptions { Output = _output }.AsManagedService("SYNC", "PSYNC", "BGSAVE", "CONFIG"));
+            await SnapshotDataset.FillAsync(server);
+            using var directory = new BackupTestDirectory();
+            var log = new RecordingLog();
+
+            var backup = await SnapshotBackup.RunAsync(Request(server, directory, SnapshotMethod.Auto), log: log);
+
+            Assert.Equal(BackupMethod.Logical, backup.Method);
+            Assert.False(backup.PointInTime);
+            Assert.Contains("Replication:", backup.MethodDetail);
+            Assert.Contains("Bgsave:", backup.MethodDetail);
+            Assert.Contains(log.Verbose, line => line.StartsWith("Auto: replication", StringComparison.Ordinal));
+            Assert.Contains(log.Verbose, line => line.StartsWith("Auto: BGSAVE", StringComparison.Ordinal));
+            Assert.Equal(await SnapshotDataset.DigestAsync(server), await SnapshotDataset.LoadedDigestAsync(backup.Path, _output));
+        }
+
+        [Fact]
+        public async Task Logical_WithMaxOpsPerSecond_TakesAtLeastAsLongAsTheLimitAllows()
+        {
+            using var server = await RedisServerProcess.StartAsync(new RedisServerOptions { Output = _output });
+            await using (var connection = await RedisConnection.ConnectAsync(SnapshotDataset.Options(server)))
+            {
+                await connection.ExecuteAsync("DEBUG", "POPULATE", 150);
+            }
+            using var directory = new BackupTestDirectory();
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+
+            var backup = await SnapshotBackup.RunAsync(new SnapshotRequest(SnapshotDataset.Options(server), directory.Path)
+            {
+                Method = SnapshotMethod.Logical,
+                MaxOpsPerSecond = 500,
+            });
+
+            // 150 keys: 300 DUMP/PTTL commands and a few SCANs at 500 per second.
+            Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.55), $"took {watch.Elapsed}");
+            Assert.Equal(150, backup.KeyCount);
+        }
+
+        [Fact]
+        public async Task Logical_WhenDumpIsRenamedAway_FailsWithLogicalBackupUnavailable()
+        {
+            using var server = await RedisServerProcess.StartAsync(new RedisServerOptions { Output = _output }.AsManagedService("DUMP"));
+            using var directory = new BackupTestDirectory();
+
+            var error = await Assert.ThrowsAsync<RedisRecoveryException>(() => SnapshotBackup.RunAsync(Request(server, directory, SnapshotMethod.Logical)));
+
+            Assert.Equal(SnapshotErrorIds.LogicalUnavailable, error.ErrorId);
+            Assert.Empty(directory.FileNames());
+        }
+
         private static SnapshotRequest Request(RedisServerProcess server, BackupTestDirectory directory, SnapshotMethod method) =>
             new(SnapshotDataset.Options(server), directory.Path) { Method = method, UtcNow = () => Now, Timeout = TimeSpan.FromSeconds(60) };
 
