@@ -3,7 +3,9 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Threading.Tasks;
+using RedisRecovery.Backup;
 using RedisRecovery.Rdb;
+using RedisRecovery.Resp;
 
 namespace RedisRecovery.Bench
 {
@@ -13,6 +15,7 @@ namespace RedisRecovery.Bench
         private static readonly Dictionary<string, Func<string[], Task<int>>> s_verbs = new()
         {
             ["rdb-check"] = RdbCheckAsync,
+            ["backup-replication"] = BackupReplicationAsync,
         };
 
         public static async Task<int> Main(string[] args)
@@ -45,6 +48,28 @@ namespace RedisRecovery.Bench
                 }
             }
             return status;
+        }
+
+        /// <summary>
+        /// backup-replication ENDPOINT DIRECTORY: one Backup-RdbSnapshot -Method Replication (stream, SHA-256, fsync,
+        /// full parse, sidecar, rename) and the time it took.
+        /// </summary>
+        private static async Task<int> BackupReplicationAsync(string[] args)
+        {
+            if (args.Length != 2)
+            {
+                Console.Error.WriteLine("usage: RedisRecovery.Bench backup-replication <endpoint> <directory>");
+                return 2;
+            }
+            var watch = Stopwatch.StartNew();
+            var backup = await SnapshotBackup.RunAsync(new SnapshotRequest(new RedisConnectionOptions(RedisEndpoint.Parse(args[0])), args[1])
+            {
+                Method = SnapshotMethod.Replication,
+            });
+            watch.Stop();
+            Console.WriteLine($"{backup.Path}: bytes={backup.SizeBytes} keys={backup.KeyCount} sha256={backup.Sha256} seconds={watch.Elapsed.TotalSeconds:F3} " +
+                $"MiB/s={backup.SizeBytes / 1048576.0 / watch.Elapsed.TotalSeconds:F1}");
+            return 0;
         }
     }
 }
