@@ -34,10 +34,11 @@ namespace RedisRecovery.Backup
             log.Verbose($"Backing up {address} by {transfer.Method} into {store.PathOf(writeRequest.FileName)}: {transfer.Reason}");
             var activity = $"Backing up {address} ({transfer.Method})";
             var bytes = progress == null ? null : new ByteProgress(progress, activity, transfer.Length);
+            await using var check = new StreamingRdbCheck(writeRequest.FileName, cancellationToken);
             return await new BackupWriter(store).WriteAsync(
                 writeRequest,
-                transfer.CopyToAsync,
-                (staged, token) => VerifyAsync(staged, transfer, progress, token),
+                (destination, token) => transfer.CopyToAsync(check.Tee(destination), token),
+                (staged, token) => VerifyAsync(check, staged, transfer),
                 bytes,
                 cancellationToken).ConfigureAwait(false);
         }
@@ -90,17 +91,20 @@ namespace RedisRecovery.Backup
             return transfer;
         }
 
-        private static async Task<RdbContentFacts> VerifyAsync(StagedBackup staged, SnapshotTransfer transfer,
-            IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+        /// <summary>
+        /// The full parse ran while the bytes streamed into the staged file (the same bytes, hashed on the same way),
+        /// so the verdict is ready once the transfer is.
+        /// </summary>
+        private static async Task<RdbContentFacts> VerifyAsync(StreamingRdbCheck streaming, StagedBackup staged, SnapshotTransfer transfer)
         {
-            RdbFileCheck check;
-            using (var stream = staged.OpenRead())
-            {
-                check = await RdbFileChecker.CheckAsync(stream, staged.FileName, options: null, progress, cancellationToken).ConfigureAwait(false);
-            }
+            var check = await streaming.CompleteAsync().ConfigureAwait(false);
             if (!check.IsValid)
             {
                 throw check.Exception!;
+            }
+            if (check.RdbLength != staged.SizeBytes)
+            {
+                throw new CorruptDataException(staged.FileName, check.RdbLength ?? 0, $"the end of the snapshot, found {staged.SizeBytes - check.RdbLength} more bytes after the RDB's checksum");
             }
             transfer.CheckContent(check);
             return new RdbContentFacts(check.RdbVersion!.Value, check.KeysPerDatabase) { RedisVersion = check.RedisVersion };
