@@ -103,7 +103,7 @@ namespace RedisRecovery.Backup
             var line = await ReadNonEmptyLineAsync(connection, cancellationToken).ConfigureAwait(false);
             if (line.StartsWith("-", StringComparison.Ordinal))
             {
-                var error = connection.ToException(psync, RespValue.Error(line.Substring(1)));
+                var error = connection.ToException(psync, RespValue.FromBytes(RespType.Error, Encoding.UTF8.GetBytes(line.Substring(1))));
                 if (error.Kind != FailureKind.CommandUnavailable)
                 {
                     throw Refused(connection, psync, error);
@@ -114,7 +114,7 @@ namespace RedisRecovery.Backup
                 line = await ReadNonEmptyLineAsync(connection, cancellationToken).ConfigureAwait(false);
                 if (line.StartsWith("-", StringComparison.Ordinal))
                 {
-                    var syncError = connection.ToException(sync, RespValue.Error(line.Substring(1)));
+                    var syncError = connection.ToException(sync, RespValue.FromBytes(RespType.Error, Encoding.UTF8.GetBytes(line.Substring(1))));
                     throw syncError.Kind == FailureKind.CommandUnavailable ? Unavailable(syncError) : Refused(connection, sync, syncError);
                 }
             }

@@ -58,6 +58,7 @@ namespace RedisRecovery.Resp
             {
                 throw new ArgumentNullException(nameof(options));
             }
+            var deadline = DateTime.UtcNow + options.ConnectTimeout;
             using var connectTimeout = new CancellationTokenSource(options.ConnectTimeout);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connectTimeout.Token);
             var tls = options.TlsEnabled ? new TlsNegotiator(options.Tls, options.Endpoint) : null;
@@ -93,8 +94,17 @@ namespace RedisRecovery.Resp
             var connection = new RedisConnection(options, socket, stream);
             try
             {
-                await connection.LoginAsync(options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+                await connection.LoginAsync(deadline, cancellationToken).ConfigureAwait(false);
                 return connection;
+            }
+            catch (RedisConnectionException exception) when (exception.ErrorId == RedisErrorIds.CommandTimeout)
+            {
+                connection.Dispose();
+                throw new RedisConnectionException(RedisErrorIds.ConnectTimeout, FailureKind.Timeout,
+                    $"{options.Endpoint.Address} accepted the connection but did not answer the login within {options.ConnectTimeout.TotalSeconds:0.#} s (is it a Redis server? does it need TLS?).", exception)
+                {
+                    Target = options.Endpoint.ToString(),
+                };
             }
             catch (RedisConnectionException exception) when (exception.ErrorId == RedisErrorIds.ConnectionClosed && options.TlsEnabled)
             {
@@ -115,12 +125,7 @@ namespace RedisRecovery.Resp
         /// <summary>Runs one command; an error reply becomes a <see cref="RedisServerErrorException"/>.</summary>
         public async Task<RespValue> ExecuteAsync(RedisCommand command, CancellationToken cancellationToken = default)
         {
-            var reply = await RunAsync(command.Name, async token =>
-            {
-                await _writer.WriteAsync(command, token).ConfigureAwait(false);
-                await _writer.FlushAsync(token).ConfigureAwait(false);
-                return await ReadReplyCoreAsync(token).ConfigureAwait(false);
-            }, cancellationToken).ConfigureAwait(false);
+            var reply = await RunAsync(command.Name, token => RoundTripAsync(command, token), cancellationToken).ConfigureAwait(false);
             return reply.IsError ? throw ToException(command, reply) : reply;
         }
 
@@ -261,9 +266,11 @@ namespace RedisRecovery.Resp
                 throw new InvalidOperationException("A RedisConnection runs one operation at a time.");
             }
             using var timeoutSource = timeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(timeout);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
+            // Pipelines call this once per command: skip the linked source when the caller cannot cancel.
+            using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token) : null;
+            var token = linked?.Token ?? timeoutSource.Token;
             // Closing the socket is the one way to end a pending read on every runtime (netstandard2.0 ignores the token).
-            using var abort = linked.Token.Register(() =>
+            using var abort = token.Register(() =>
             {
                 _brokenReason ??= timeoutSource.IsCancellationRequested ? $"{what} timed out" : $"{what} was cancelled";
                 _stream.Dispose();
@@ -271,13 +278,7 @@ namespace RedisRecovery.Resp
             _operationTimeout = timeoutSource;
             try
             {
-                return await operation(linked.Token).ConfigureAwait(false);
-            }
-            catch (RedisProtocolException)
-            {
-                _brokenReason ??= "the server sent bytes that are not RESP";
-                Close();
-                throw;
+                return await operation(token).ConfigureAwait(false);
             }
             catch (Exception exception) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
@@ -292,6 +293,18 @@ namespace RedisRecovery.Resp
             {
                 Close();
                 throw new OperationCanceledException(cancellationToken);
+            }
+            catch (RedisProtocolException)
+            {
+                _brokenReason ??= "the server sent bytes that are not RESP";
+                Close();
+                throw;
+            }
+            catch (RedisConnectionException)
+            {
+                _brokenReason ??= "the server closed it";
+                Close();
+                throw;
             }
             catch (Exception exception) when (exception is IOException or SocketException or ObjectDisposedException)
             {
@@ -317,7 +330,7 @@ namespace RedisRecovery.Resp
             _socket.Dispose();
         }
 
-        private async Task LoginAsync(TimeSpan timeout, CancellationToken cancellationToken)
+        private async Task LoginAsync(DateTime deadline, CancellationToken cancellationToken)
         {
             var credential = _options.EffectiveCredential;
             var loggedIn = false;
@@ -336,7 +349,7 @@ namespace RedisRecovery.Resp
                     hello.Add(_options.ClientName);
                 }
                 var command = new RedisCommand("HELLO", hello);
-                var reply = await RunLoginCommandAsync(command, timeout, cancellationToken).ConfigureAwait(false);
+                var reply = await RunLoginCommandAsync(command, deadline, cancellationToken).ConfigureAwait(false);
                 if (!reply.IsError)
                 {
                     ProtocolVersion = 3;
@@ -366,12 +379,12 @@ namespace RedisRecovery.Resp
                     var auth = credential.User is null
                         ? new RedisCommand("AUTH", credential.Password)
                         : new RedisCommand("AUTH", credential.User, credential.Password);
-                    await ExpectOkAsync(auth, timeout, cancellationToken).ConfigureAwait(false);
+                    await ExpectOkAsync(auth, deadline, cancellationToken).ConfigureAwait(false);
                 }
                 if (_options.ClientName != null)
                 {
                     var setName = new RedisCommand("CLIENT", "SETNAME", _options.ClientName);
-                    var reply = await RunLoginCommandAsync(setName, timeout, cancellationToken).ConfigureAwait(false);
+                    var reply = await RunLoginCommandAsync(setName, deadline, cancellationToken).ConfigureAwait(false);
                     // A managed service may hide CLIENT; the name is a courtesy, not a requirement.
                     if (reply.IsError && ToException(setName, reply).Kind != FailureKind.CommandUnavailable)
                     {
@@ -382,27 +395,36 @@ namespace RedisRecovery.Resp
             var database = _options.EffectiveDatabase;
             if (database != 0)
             {
-                await ExpectOkAsync(new RedisCommand("SELECT", database), timeout, cancellationToken).ConfigureAwait(false);
+                await ExpectOkAsync(new RedisCommand("SELECT", database), deadline, cancellationToken).ConfigureAwait(false);
                 Database = database;
             }
         }
 
-        private async Task ExpectOkAsync(RedisCommand command, TimeSpan timeout, CancellationToken cancellationToken)
+        private async Task ExpectOkAsync(RedisCommand command, DateTime deadline, CancellationToken cancellationToken)
         {
-            var reply = await RunLoginCommandAsync(command, timeout, cancellationToken).ConfigureAwait(false);
+            var reply = await RunLoginCommandAsync(command, deadline, cancellationToken).ConfigureAwait(false);
             if (reply.IsError)
             {
                 throw ToException(command, reply);
             }
         }
 
-        private Task<RespValue> RunLoginCommandAsync(RedisCommand command, TimeSpan timeout, CancellationToken cancellationToken) =>
-            RunAsync(command.Name, async token =>
-            {
-                await _writer.WriteAsync(command, token).ConfigureAwait(false);
-                await _writer.FlushAsync(token).ConfigureAwait(false);
-                return await ReadReplyCoreAsync(token).ConfigureAwait(false);
-            }, timeout, cancellationToken);
+        /// <summary>Login commands share what is left of the connect timeout.</summary>
+        private Task<RespValue> RunLoginCommandAsync(RedisCommand command, DateTime deadline, CancellationToken cancellationToken) =>
+            RunAsync(command.Name, token => RoundTripAsync(command, token), Remaining(deadline), cancellationToken);
+
+        private async Task<RespValue> RoundTripAsync(RedisCommand command, CancellationToken token)
+        {
+            await _writer.WriteAsync(command, token).ConfigureAwait(false);
+            await _writer.FlushAsync(token).ConfigureAwait(false);
+            return await ReadReplyCoreAsync(token).ConfigureAwait(false);
+        }
+
+        private static TimeSpan Remaining(DateTime deadline)
+        {
+            var remaining = deadline - DateTime.UtcNow;
+            return remaining > TimeSpan.FromMilliseconds(1) ? remaining : TimeSpan.FromMilliseconds(1);
+        }
 
         private static async Task<Socket> OpenSocketAsync(RedisEndpoint endpoint, CancellationToken cancellationToken)
         {

@@ -21,12 +21,14 @@ namespace RedisRecovery.Resp
 
         private const int MaxLineLength = 64 * 1024;
         private const int MaxNesting = 64;
+        private const int InitialBulkAllocation = 1024 * 1024;
         private readonly Stream _stream;
         private readonly string _source;
         private byte[] _buffer;
         private int _start;
         private int _end;
         private long _consumedBefore;
+        private long _replyStart;
 
         public RespReader(Stream stream, string source, int bufferSize = 64 * 1024, long maxBulkLength = DefaultMaxBulkLength)
         {
@@ -44,8 +46,13 @@ namespace RedisRecovery.Resp
         /// <summary>Bytes read from the stream but not yet consumed.</summary>
         public int Buffered => _end - _start;
 
+        /// <summary>
+        /// Reads one whole reply. Bytes that are not RESP raise <see cref="RedisProtocolException"/>; the stream ending
+        /// before the reply does raises <see cref="RedisConnectionException"/> (ConnectionClosed). Both name the offset.
+        /// </summary>
         public async ValueTask<RespValue> ReadAsync(CancellationToken cancellationToken)
         {
+            _replyStart = Position;
             return await ReadValueAsync(0, cancellationToken).ConfigureAwait(false);
         }
 
@@ -55,6 +62,7 @@ namespace RedisRecovery.Resp
         /// </summary>
         public async ValueTask<string> ReadLineAsync(CancellationToken cancellationToken)
         {
+            _replyStart = Position;
             var (offset, length) = await ReadLineSpanAsync(cancellationToken, requireCr: false).ConfigureAwait(false);
             return Encoding.UTF8.GetString(_buffer, offset, length);
         }
@@ -148,10 +156,15 @@ namespace RedisRecovery.Resp
             {
                 throw Malformed($"a bulk length between 0 and {MaxBulkLength}, found {length}");
             }
-            var payload = new byte[length];
+            // The length is only a claim until the bytes arrive: grow towards it instead of trusting it up front.
+            var payload = new byte[Math.Min(length, InitialBulkAllocation)];
             var filled = 0;
-            while (filled < payload.Length)
+            while (filled < length)
             {
+                if (filled == payload.Length)
+                {
+                    Array.Resize(ref payload, (int)Math.Min(length, (long)payload.Length * 2));
+                }
                 var read = await ReadRawAsync(payload.AsMemory(filled), cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
@@ -321,7 +334,11 @@ namespace RedisRecovery.Resp
         private RedisProtocolException Malformed(string expectation) =>
             new(_source, Position, $"Protocol error from {_source} at byte {Position}: expected {expectation}.");
 
-        private RedisProtocolException Truncated() =>
-            new(_source, Position, $"{_source} closed the connection in the middle of a reply (byte {Position}).");
+        private RedisConnectionException Truncated() =>
+            new(RedisErrorIds.ConnectionClosed, FailureKind.ConnectionFailed,
+                $"{_source} closed the connection {(_replyStart == Position + Buffered ? "before" : "in the middle of")} a reply (at byte {Position + Buffered}).")
+            {
+                Target = _source,
+            };
     }
 }

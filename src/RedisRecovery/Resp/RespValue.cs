@@ -35,8 +35,6 @@ namespace RedisRecovery.Resp
 
         public static readonly RespValue Null = new(RespType.Null, null, 0, 0, NoItems);
 
-        public static readonly RespValue Ok = SimpleString("OK");
-
         private RespValue(RespType type, byte[]? bytes, long integer, double number, IReadOnlyList<RespValue> items)
         {
             Type = type;
@@ -71,10 +69,6 @@ namespace RedisRecovery.Resp
 
         public bool Boolean => Integer != 0;
 
-        public static RespValue SimpleString(string text) => new(RespType.SimpleString, Encoding.UTF8.GetBytes(text), 0, 0, NoItems);
-
-        public static RespValue Error(string text) => new(RespType.Error, Encoding.UTF8.GetBytes(text), 0, 0, NoItems);
-
         public static RespValue FromInteger(long value) => new(RespType.Integer, null, value, 0, NoItems);
 
         public static RespValue FromDouble(double value) => new(RespType.Double, null, 0, value, NoItems);
@@ -97,21 +91,6 @@ namespace RedisRecovery.Resp
             RespType.Boolean => Boolean ? "true" : "false",
             _ => Bytes is null ? null : Encoding.UTF8.GetString(Bytes),
         };
-
-        /// <summary>The integer of an integer reply, or of a string reply that holds a number (RESP2 sends many numbers as strings).</summary>
-        public long AsInt64()
-        {
-            if (Type is RespType.Integer or RespType.Boolean)
-            {
-                return Integer;
-            }
-            var text = AsString();
-            if (text != null && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
-            {
-                return value;
-            }
-            throw new FormatException($"A {Type} reply is not an integer.");
-        }
 
         /// <summary>
         /// Pairs of a map reply; a RESP2 array of alternating keys and values (HELLO, CONFIG GET under RESP2) reads the same.

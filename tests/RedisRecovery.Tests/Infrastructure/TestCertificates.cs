@@ -17,6 +17,7 @@ namespace RedisRecovery.Tests.Infrastructure
         {
             Directory = Path.Combine(Path.GetTempPath(), "redisrecovery-tests", "pki-" + Guid.NewGuid().ToString("N"));
             System.IO.Directory.CreateDirectory(Directory);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => System.IO.Directory.Delete(Directory, recursive: true);
             MakeCa("ca");
             MakeCa("other-ca");
             MakeSigned("server", "ca", "subjectAltName=IP:127.0.0.1,DNS:localhost");

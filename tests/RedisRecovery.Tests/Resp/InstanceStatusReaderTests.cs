@@ -126,20 +126,13 @@ namespace RedisRecovery.Tests.Resp
         [Fact]
         public async Task Read_ReplicaAndMaster_ReportLinkOffsetsAndReplicas()
         {
-            using var master = await RedisServerProcess.StartAsync(Server());
+            using var master = await RedisServerProcess.StartAsync(Server().WithArguments("--repl-diskless-sync-delay", "0"));
             using var replica = await RedisServerProcess.StartAsync(Server());
             await using (var connection = await RedisConnection.ConnectAsync(Options(replica)))
             {
                 await connection.ExecuteAsync("REPLICAOF", "127.0.0.1", master.Port);
             }
-            RedisInstanceStatus replicaStatus;
-            var deadline = DateTime.UtcNow.AddSeconds(20);
-            do
-            {
-                await Task.Delay(100);
-                replicaStatus = await InstanceStatusReader.ReadAsync(Options(replica));
-            }
-            while (replicaStatus.MasterLinkStatus != "up" && DateTime.UtcNow < deadline);
+            var replicaStatus = await ReadUntilAsync(replica, status => status.MasterLinkStatus == "up");
             Assert.Equal("replica", replicaStatus.Role);
             Assert.Equal("up", replicaStatus.MasterLinkStatus);
             Assert.Equal("127.0.0.1", replicaStatus.MasterHost);
@@ -147,7 +140,8 @@ namespace RedisRecovery.Tests.Resp
             Assert.NotNull(replicaStatus.ReplicaOffset);
             Assert.DoesNotContain(replicaStatus.Warnings, warning => warning.Contains("replication link"));
 
-            var masterStatus = await InstanceStatusReader.ReadAsync(Options(master));
+            // The master counts the replica online only once the replica acknowledges the stream, a moment later.
+            var masterStatus = await ReadUntilAsync(master, status => status.Replicas.FirstOrDefault()?.State == "online");
             Assert.Equal("master", masterStatus.Role);
             Assert.Equal(1, masterStatus.ConnectedReplicas);
             var link = Assert.Single(masterStatus.Replicas);
@@ -226,6 +220,20 @@ namespace RedisRecovery.Tests.Resp
             var error = await Assert.ThrowsAsync<RedisServerErrorException>(() => InstanceStatusReader.ReadAsync(Options(server)));
             Assert.Equal(RedisErrorIds.CommandUnavailable, error.ErrorId);
             Assert.Contains("INFO", error.Message);
+        }
+
+        private static async Task<RedisInstanceStatus> ReadUntilAsync(RedisServerProcess server, Func<RedisInstanceStatus, bool> done)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (true)
+            {
+                var status = await InstanceStatusReader.ReadAsync(Options(server));
+                if (done(status) || DateTime.UtcNow > deadline)
+                {
+                    return status;
+                }
+                await Task.Delay(50);
+            }
         }
 
         private static async Task WaitAsync(RedisConnection connection, string field)

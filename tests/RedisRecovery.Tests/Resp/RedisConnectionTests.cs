@@ -54,6 +54,21 @@ namespace RedisRecovery.Tests.Resp
         }
 
         [Fact]
+        public async Task Connect_UnixSocket_ReachesTheSameServer()
+        {
+            var directory = RedisServerProcess.CreateTempDirectory();
+            var socket = System.IO.Path.Combine(directory, "redis.sock");
+            using var server = await RedisServerProcess.StartAsync(new RedisServerOptions { Output = _output, Directory = directory }.WithArguments("--unixsocket", socket));
+            await using var connection = await RedisConnection.ConnectAsync(new RedisConnectionOptions(RedisEndpoint.Parse(socket)));
+            Assert.Equal(server.ProcessId.ToString(), (await connection.ExecuteAsync("INFO", "server")).AsString()!.Split("\r\n").Single(line => line.StartsWith("process_id:")).Substring(11));
+            var missing = await Assert.ThrowsAsync<RedisConnectionException>(() => RedisConnection.ConnectAsync(new RedisConnectionOptions(RedisEndpoint.Parse(socket + ".missing"))));
+            Assert.Equal(RedisErrorIds.ConnectionRefused, missing.ErrorId);
+            Assert.Contains(socket + ".missing", missing.Message);
+            Assert.Contains("does not exist", missing.Message);
+            System.IO.Directory.Delete(directory, recursive: true);
+        }
+
+        [Fact]
         public async Task Connect_RequirePassWithPasswordInUri_AuthenticatesAndSelectsTheDatabase()
         {
             using var server = await RedisServerProcess.StartAsync(new RedisServerOptions { Output = _output }.RequirePass());
@@ -149,8 +164,9 @@ namespace RedisRecovery.Tests.Resp
                 var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
                 var options = new RedisConnectionOptions(RedisEndpoint.Tcp("127.0.0.1", port)) { ConnectTimeout = TimeSpan.FromMilliseconds(300) };
                 var error = await Assert.ThrowsAsync<RedisConnectionException>(() => RedisConnection.ConnectAsync(options));
-                Assert.Equal(RedisErrorIds.CommandTimeout, error.ErrorId);
+                Assert.Equal(RedisErrorIds.ConnectTimeout, error.ErrorId);
                 Assert.Equal(FailureKind.Timeout, error.Kind);
+                Assert.Contains("did not answer the login", error.Message);
             }
             finally
             {
@@ -179,6 +195,52 @@ namespace RedisRecovery.Tests.Resp
             using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connection.ExecuteAsync(new RedisCommand("DEBUG", "SLEEP", "1"), cancel.Token));
             Assert.True(connection.IsBroken);
+        }
+
+        [Fact]
+        public async Task Execute_ServerGone_FailsWithConnectionClosedAndBreaksTheConnection()
+        {
+            var server = await RedisServerProcess.StartAsync(new RedisServerOptions { Output = _output });
+            await using var connection = await RedisConnection.ConnectAsync(new RedisConnectionOptions(RedisEndpoint.Parse(server.Endpoint)));
+            server.Dispose();
+            var error = await Assert.ThrowsAsync<RedisConnectionException>(() => connection.ExecuteAsync("PING"));
+            Assert.Equal(RedisErrorIds.ConnectionClosed, error.ErrorId);
+            Assert.Contains(server.Endpoint, error.Message);
+            Assert.True(connection.IsBroken);
+        }
+
+        [Fact]
+        public async Task Execute_ReplyThatIsNotResp_FailsWithProtocolErrorAndBreaksTheConnection()
+        {
+            // Something that is not Redis on the port: it answers HELLO like a server, then sends garbage.
+            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+            var impostor = Task.Run(async () =>
+            {
+                using var client = await listener.AcceptTcpClientAsync();
+                var stream = client.GetStream();
+                var buffer = new byte[4096];
+                _ = await stream.ReadAsync(buffer);
+                await stream.WriteAsync(Encoding.ASCII.GetBytes("%1\r\n+proto\r\n:3\r\n"));
+                _ = await stream.ReadAsync(buffer);
+                await stream.WriteAsync(Encoding.ASCII.GetBytes("?not resp\r\n"));
+                _ = await stream.ReadAsync(buffer);
+            });
+            try
+            {
+                await using var connection = await RedisConnection.ConnectAsync(new RedisConnectionOptions(RedisEndpoint.Tcp("127.0.0.1", port)));
+                Assert.Equal(3, connection.ProtocolVersion);
+                var error = await Assert.ThrowsAsync<RedisProtocolException>(() => connection.ExecuteAsync("PING"));
+                Assert.Equal(RedisErrorIds.ProtocolError, error.ErrorId);
+                Assert.Contains($"127.0.0.1:{port}", error.Message);
+                Assert.True(connection.IsBroken);
+            }
+            finally
+            {
+                listener.Stop();
+                await impostor;
+            }
         }
 
         [Fact]

@@ -25,6 +25,16 @@ namespace RedisRecovery.Tests.Resp
         }
 
         [Fact]
+        public async Task Connect_ByHostName_ValidatesTheCertificateAgainstThatName()
+        {
+            // "localhost" may resolve to ::1 first, where nothing listens: the client must go on to 127.0.0.1.
+            using var server = await RedisServerProcess.StartAsync(new RedisServerOptions { Output = _output }.WithTls(Pki));
+            var options = new RedisConnectionOptions(RedisEndpoint.Parse($"rediss://localhost:{server.Port}")) { Tls = { CaCertificatePath = Pki.CaCertificate } };
+            await using var connection = await RedisConnection.ConnectAsync(options);
+            Assert.Equal("PONG", (await connection.ExecuteAsync("PING")).AsString());
+        }
+
+        [Fact]
         public async Task Connect_TlsWithoutTrustedCa_FailsSayingTheCertificateIsNotTrusted()
         {
             using var server = await RedisServerProcess.StartAsync(new RedisServerOptions { Output = _output }.WithTls(Pki));
