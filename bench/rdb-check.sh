@@ -83,21 +83,24 @@ size=$(stat -c %s "$file")
 echo "file: $file ($((size / 1024 / 1024)) MiB)"
 cat "$file" >/dev/null   # both runs start from a warm page cache
 
-measure() {   # name, command... -> "seconds peak_kib"
+measure() {   # name, command... -> "wall_seconds cpu_seconds peak_kib"
     local log="$results/$1.time"
     shift
     /usr/bin/time -v "$@" >"$log.out" 2>"$log" || true
-    local wall peak
+    local wall cpu peak
     wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$log" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
+    cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$log")
     peak=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$log")
-    echo "$wall $peak"
+    echo "$wall $cpu $peak"
 }
 
-read -r ours_s ours_kib < <(measure ours dotnet "$bench_dll" rdb-check "$file")
-read -r theirs_s theirs_kib < <(measure redis-check-rdb redis-check-rdb "$file")
+read -r ours_s ours_cpu ours_kib < <(measure ours dotnet "$bench_dll" rdb-check "$file")
+read -r theirs_s theirs_cpu theirs_kib < <(measure redis-check-rdb redis-check-rdb "$file")
 cat "$results/ours.time.out"
 tail -n 12 "$results/redis-check-rdb.time.out"
-printf '\n%-28s %10s %14s\n' "" "wall (s)" "peak RSS (MiB)"
-printf '%-28s %10.2f %14.1f\n' "RedisRecovery rdb-check" "$ours_s" "$(echo "$ours_kib / 1024" | bc -l)"
-printf '%-28s %10.2f %14.1f\n' "redis-check-rdb 7.0.15" "$theirs_s" "$(echo "$theirs_kib / 1024" | bc -l)"
+echo "load average while measuring: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+printf '\n%-28s %10s %10s %14s\n' "" "wall (s)" "CPU (s)" "peak RSS (MiB)"
+printf '%-28s %10.2f %10.2f %14.1f\n' "RedisRecovery rdb-check" "$ours_s" "$ours_cpu" "$(echo "$ours_kib / 1024" | bc -l)"
+printf '%-28s %10.2f %10.2f %14.1f\n' "redis-check-rdb 7.0.15" "$theirs_s" "$theirs_cpu" "$(echo "$theirs_kib / 1024" | bc -l)"
 printf 'ratio ours/redis-check-rdb: %.2f (%.1fx faster)\n' "$(echo "$ours_s / $theirs_s" | bc -l)" "$(echo "$theirs_s / $ours_s" | bc -l)"
+printf 'CPU ratio ours/redis-check-rdb: %.2f\n' "$(echo "$ours_cpu / $theirs_cpu" | bc -l)"

@@ -7,7 +7,8 @@ BeforeAll {
     $script:corrupt = Join-Path $TestDrive 'damaged.rdb'
     $bytes = [System.IO.File]::ReadAllBytes($script:generated)
     # Cut the file in the middle of its keys: the check must stop there with an offset.
-    [System.IO.File]::WriteAllBytes($script:corrupt, $bytes[0..([int]($bytes.Length / 2))])
+    $half = [System.IO.File]::Create($script:corrupt)
+    try { $half.Write($bytes, 0, [int]($bytes.Length / 2)) } finally { $half.Dispose() }
 }
 
 Describe 'Test-RdbFile' {

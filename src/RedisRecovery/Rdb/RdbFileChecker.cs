@@ -93,10 +93,13 @@ namespace RedisRecovery.Rdb
         {
             options ??= new RdbCheckOptions();
             var nowMs = (options.Now ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds();
+            // Counted in arrays (enums are small) and per database run: a dictionary lookup per key costs more than reading it.
             var perDatabase = new Dictionary<int, long>();
             var expiredPerDatabase = new Dictionary<int, long>();
-            var perType = new Dictionary<RdbValueType, long>();
-            var perEncoding = new Dictionary<RdbValueEncoding, long>();
+            var perType = new long[Enum.GetValues(typeof(RdbValueType)).Length];
+            var perEncoding = new long[Enum.GetValues(typeof(RdbValueEncoding)).Length];
+            var database = -1;
+            long databaseKeys = 0;
             long keys = 0, expires = 0, expired = 0;
             using var reader = new RdbReader(stream, new RdbReaderOptions
             {
@@ -122,12 +125,19 @@ namespace RedisRecovery.Rdb
                         if (expiry < nowMs)
                         {
                             expired++;
-                            Increment(expiredPerDatabase, entry.Database);
+                            expiredPerDatabase.TryGetValue(entry.Database, out var expiredHere);
+                            expiredPerDatabase[entry.Database] = expiredHere + 1;
                         }
                     }
-                    Increment(perDatabase, entry.Database);
-                    Increment(perType, entry.Type);
-                    Increment(perEncoding, entry.Encoding);
+                    if (entry.Database != database)
+                    {
+                        AddDatabaseRun(perDatabase, database, databaseKeys);
+                        database = entry.Database;
+                        databaseKeys = 0;
+                    }
+                    databaseKeys++;
+                    perType[(int)entry.Type]++;
+                    perEncoding[(int)entry.Encoding]++;
                     if (progress != null && reader.Position >= nextReport)
                     {
                         nextReport = reader.Position + ProgressStep;
@@ -143,6 +153,7 @@ namespace RedisRecovery.Rdb
             {
                 failure = unsupported;
             }
+            AddDatabaseRun(perDatabase, database, databaseKeys);
             progress?.Report(new OperationProgress("Checking RDB file", $"{sourceName}: {keys} keys", total ?? reader.Position, total ?? reader.Position));
             var info = reader.Info;
             return new RdbFileCheck
@@ -159,8 +170,8 @@ namespace RedisRecovery.Rdb
                 AlreadyExpired = expired,
                 KeysPerDatabase = perDatabase,
                 AlreadyExpiredPerDatabase = expiredPerDatabase,
-                KeysPerType = perType,
-                KeysPerEncoding = perEncoding,
+                KeysPerType = NonZero<RdbValueType>(perType),
+                KeysPerEncoding = NonZero<RdbValueEncoding>(perEncoding),
                 FunctionLibraries = info.Functions.Count,
                 ModuleAuxCount = info.ModuleAux.Count,
                 ChecksumStatus = reader.ChecksumStatus,
@@ -179,11 +190,28 @@ namespace RedisRecovery.Rdb
             };
         }
 
-        private static void Increment<T>(Dictionary<T, long> counts, T key)
-            where T : notnull
+        private static void AddDatabaseRun(Dictionary<int, long> perDatabase, int database, long keys)
         {
-            counts.TryGetValue(key, out var count);
-            counts[key] = count + 1;
+            if (keys > 0)
+            {
+                perDatabase.TryGetValue(database, out var count);
+                perDatabase[database] = count + keys;
+            }
+        }
+
+        private static Dictionary<T, long> NonZero<T>(long[] counts)
+            where T : struct, Enum
+        {
+            var result = new Dictionary<T, long>();
+            foreach (T value in Enum.GetValues(typeof(T)))
+            {
+                var count = counts[Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture)];
+                if (count > 0)
+                {
+                    result[value] = count;
+                }
+            }
+            return result;
         }
     }
 }

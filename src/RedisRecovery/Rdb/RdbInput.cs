@@ -67,9 +67,6 @@ namespace RedisRecovery.Rdb
 
         public int Available => _end - _position;
 
-        /// <summary>Bytes that can still come, when the stream knows its length.</summary>
-        public long? KnownRemaining => _knownEnd - Position;
-
         public long? KnownEnd => _knownEnd;
 
         public ReadOnlySpan<byte> Buffered => new ReadOnlySpan<byte>(_buffer, _position, _end - _position);

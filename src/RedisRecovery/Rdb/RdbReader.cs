@@ -153,22 +153,6 @@ namespace RedisRecovery.Rdb
                     case RdbFormat.OpcodeEof:
                         await FinishAsync(cancellationToken).ConfigureAwait(false);
                         return null;
-                    case RdbFormat.OpcodeSelectDb:
-                        _database = await _walker.ReadLengthAsIntAsync("database number", int.MaxValue, cancellationToken).ConfigureAwait(false);
-                        entryStart = -1;
-                        continue;
-                    case RdbFormat.OpcodeResizeDb:
-                        var size = await _walker.ReadLengthAsync("database size hint", cancellationToken).ConfigureAwait(false);
-                        var expiresSize = await _walker.ReadLengthAsync("expires size hint", cancellationToken).ConfigureAwait(false);
-                        Info.ResizeDb.Add(new RdbResizeDb(_database, size, expiresSize));
-                        entryStart = -1;
-                        continue;
-                    case RdbFormat.OpcodeAux:
-                        var name = await _walker.ReadStringAsync("aux field name", RdbValueWalker.MaxNameLength, cancellationToken).ConfigureAwait(false);
-                        var value = await _walker.ReadStringAsync("aux field value", RdbValueWalker.MaxNameLength, cancellationToken).ConfigureAwait(false);
-                        Info.AuxFields.Add(new RdbAuxField(Encoding.UTF8.GetString(name), value));
-                        entryStart = -1;
-                        continue;
                     case RdbFormat.OpcodeExpireTime:
                         await _input.EnsureAsync(4, "expiry time in seconds", cancellationToken).ConfigureAwait(false);
                         expiresAt = (long)(int)_input.ReadUInt32LittleEndian() * 1000;
@@ -186,42 +170,12 @@ namespace RedisRecovery.Rdb
                         // Redis Enterprise writes its own LRU clock here; it has no meaning for open-source Redis.
                         await _walker.ReadLengthAsync("RAM LRU value", cancellationToken).ConfigureAwait(false);
                         continue;
-                    case RdbFormat.OpcodeModuleAux:
-                        var moduleId = await _walker.ReadLengthAsync("module aux id", cancellationToken).ConfigureAwait(false);
-                        var whenOpcode = await _walker.ReadLengthAsync("module aux when opcode", cancellationToken).ConfigureAwait(false);
-                        if (whenOpcode != 2)
-                        {
-                            throw _input.Corrupt($"module aux 'when' opcode {whenOpcode}, expected 2 (unsigned integer)", opcodeStart);
-                        }
-                        var when = await _walker.ReadLengthAsync("module aux when", cancellationToken).ConfigureAwait(false);
-                        await _walker.WalkModuleOpcodesAsync(cancellationToken).ConfigureAwait(false);
-                        Info.ModuleAux.Add(new RdbModuleAux(moduleId, when, opcodeStart));
-                        entryStart = -1;
-                        continue;
-                    case RdbFormat.OpcodeFunctionPreGa:
-                        var functionName = await _walker.ReadStringAsync("function name", RdbValueWalker.MaxNameLength, cancellationToken).ConfigureAwait(false);
-                        var engine = await _walker.ReadStringAsync("function engine", RdbValueWalker.MaxNameLength, cancellationToken).ConfigureAwait(false);
-                        var hasDescription = await _walker.ReadLengthAsync("function description flag", cancellationToken).ConfigureAwait(false);
-                        var description = hasDescription != 0
-                            ? await _walker.ReadStringAsync("function description", RdbValueWalker.MaxNameLength, cancellationToken).ConfigureAwait(false)
-                            : null;
-                        var preGaCode = await _walker.ReadStringAsync("function code", RdbValueWalker.MaxNameLength, cancellationToken).ConfigureAwait(false);
-                        Info.Functions.Add(new RdbFunctionLibrary(preGaCode, Encoding.UTF8.GetString(functionName), Encoding.UTF8.GetString(engine),
-                            description is null ? null : Encoding.UTF8.GetString(description)));
-                        entryStart = -1;
-                        continue;
-                    case RdbFormat.OpcodeFunction2:
-                        var code = await _walker.ReadStringAsync("function library code", RdbValueWalker.MaxNameLength, cancellationToken).ConfigureAwait(false);
-                        Info.Functions.Add(new RdbFunctionLibrary(code));
-                        entryStart = -1;
-                        continue;
-                    case RdbFormat.OpcodeSlotInfo:
-                        var slot = await _walker.ReadLengthAsync("slot id", cancellationToken).ConfigureAwait(false);
-                        var slotSize = await _walker.ReadLengthAsync("slot size", cancellationToken).ConfigureAwait(false);
-                        var slotExpires = await _walker.ReadLengthAsync("slot expires size", cancellationToken).ConfigureAwait(false);
-                        Info.SlotInfo.Add(new RdbSlotInfo(slot, slotSize, slotExpires));
-                        entryStart = -1;
-                        continue;
+                }
+                if (opcode >= RdbFormat.OpcodeSlotInfo)
+                {
+                    await ReadMetadataAsync(opcode, opcodeStart, cancellationToken).ConfigureAwait(false);
+                    entryStart = -1;
+                    continue;
                 }
                 if (!RdbFormat.IsKnownValueType(opcode))
                 {
@@ -231,7 +185,7 @@ namespace RedisRecovery.Rdb
                     }
                     throw _input.Corrupt($"unknown value type or opcode {opcode}", opcodeStart);
                 }
-                var key = await _walker.ReadStringAsync("key", RdbValueWalker.MaxNameLength, cancellationToken).ConfigureAwait(false);
+                var key = await ReadNameAsync("key", cancellationToken).ConfigureAwait(false);
                 var entry = new RdbEntry(_database, key, opcode, entryStart, Info.Version)
                 {
                     ExpiresAtMs = expiresAt,
@@ -244,6 +198,60 @@ namespace RedisRecovery.Rdb
             }
         }
 
+        /// <summary>The opcodes that describe the file rather than a key (database switches, hints, aux fields,
+        /// module aux data, functions, slot info); they are collected in <see cref="Info"/>.</summary>
+        private async ValueTask ReadMetadataAsync(byte opcode, long opcodeStart, CancellationToken cancellationToken)
+        {
+            switch (opcode)
+            {
+                case RdbFormat.OpcodeSelectDb:
+                    _database = await _walker.ReadLengthAsIntAsync("database number", int.MaxValue, cancellationToken).ConfigureAwait(false);
+                    break;
+                case RdbFormat.OpcodeResizeDb:
+                    var size = await _walker.ReadLengthAsync("database size hint", cancellationToken).ConfigureAwait(false);
+                    var expiresSize = await _walker.ReadLengthAsync("expires size hint", cancellationToken).ConfigureAwait(false);
+                    Info.ResizeDb.Add(new RdbResizeDb(_database, size, expiresSize));
+                    break;
+                case RdbFormat.OpcodeAux:
+                    var name = await ReadNameAsync("aux field name", cancellationToken).ConfigureAwait(false);
+                    var value = await ReadNameAsync("aux field value", cancellationToken).ConfigureAwait(false);
+                    Info.AuxFields.Add(new RdbAuxField(Encoding.UTF8.GetString(name), value));
+                    break;
+                case RdbFormat.OpcodeModuleAux:
+                    var moduleId = await _walker.ReadLengthAsync("module aux id", cancellationToken).ConfigureAwait(false);
+                    var whenOpcode = await _walker.ReadLengthAsync("module aux when opcode", cancellationToken).ConfigureAwait(false);
+                    if (whenOpcode != 2)
+                    {
+                        throw _input.Corrupt($"module aux 'when' opcode {whenOpcode}, expected 2 (unsigned integer)", opcodeStart);
+                    }
+                    var when = await _walker.ReadLengthAsync("module aux when", cancellationToken).ConfigureAwait(false);
+                    await _walker.WalkModuleOpcodesAsync(cancellationToken).ConfigureAwait(false);
+                    Info.ModuleAux.Add(new RdbModuleAux(moduleId, when, opcodeStart));
+                    break;
+                case RdbFormat.OpcodeFunctionPreGa:
+                    var functionName = await ReadNameAsync("function name", cancellationToken).ConfigureAwait(false);
+                    var engine = await ReadNameAsync("function engine", cancellationToken).ConfigureAwait(false);
+                    var hasDescription = await _walker.ReadLengthAsync("function description flag", cancellationToken).ConfigureAwait(false);
+                    var description = hasDescription != 0 ? await ReadNameAsync("function description", cancellationToken).ConfigureAwait(false) : null;
+                    var preGaCode = await ReadNameAsync("function code", cancellationToken).ConfigureAwait(false);
+                    Info.Functions.Add(new RdbFunctionLibrary(preGaCode, Encoding.UTF8.GetString(functionName), Encoding.UTF8.GetString(engine),
+                        description is null ? null : Encoding.UTF8.GetString(description)));
+                    break;
+                case RdbFormat.OpcodeFunction2:
+                    Info.Functions.Add(new RdbFunctionLibrary(await ReadNameAsync("function library code", cancellationToken).ConfigureAwait(false)));
+                    break;
+                case RdbFormat.OpcodeSlotInfo:
+                    var slot = await _walker.ReadLengthAsync("slot id", cancellationToken).ConfigureAwait(false);
+                    var slotSize = await _walker.ReadLengthAsync("slot size", cancellationToken).ConfigureAwait(false);
+                    var slotExpires = await _walker.ReadLengthAsync("slot expires size", cancellationToken).ConfigureAwait(false);
+                    Info.SlotInfo.Add(new RdbSlotInfo(slot, slotSize, slotExpires));
+                    break;
+            }
+        }
+
+        private ValueTask<byte[]> ReadNameAsync(string what, CancellationToken cancellationToken) =>
+            _walker.ReadStringAsync(what, RdbValueWalker.MaxNameLength, cancellationToken);
+
         public async IAsyncEnumerable<RdbEntry> ReadEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
         {
             while (await ReadEntryAsync(cancellationToken).ConfigureAwait(false) is RdbEntry entry)
@@ -252,17 +260,36 @@ namespace RedisRecovery.Rdb
             }
         }
 
-        private async ValueTask ReadValueAsync(RdbEntry entry, CancellationToken cancellationToken)
+        private ValueTask ReadValueAsync(RdbEntry entry, CancellationToken cancellationToken)
         {
-            var capture = _capture;
-            if (capture is null)
+            if (_capture is null)
             {
-                var (encoding, _) = await _walker.WalkValueAsync(entry.TypeId, decode: false, cancellationToken).ConfigureAwait(false);
-                entry.Encoding = encoding;
-                entry.ValueLength = _input.Position - entry.ValueOffset;
-                _input.LastGoodKeyBytes = entry.Key;
-                return;
+                var walk = _walker.WalkValueAsync(entry.TypeId, decode: false, cancellationToken);
+                if (walk.IsCompletedSuccessfully)
+                {
+                    CompleteUncaptured(entry, walk.Result.Encoding);
+                    return default;
+                }
+                return WalkUncapturedAsync(entry, walk);
             }
+            return ReadCapturedValueAsync(entry, _capture, cancellationToken);
+        }
+
+        private async ValueTask WalkUncapturedAsync(RdbEntry entry, ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> walk)
+        {
+            var (encoding, _) = await walk.ConfigureAwait(false);
+            CompleteUncaptured(entry, encoding);
+        }
+
+        private void CompleteUncaptured(RdbEntry entry, RdbValueEncoding encoding)
+        {
+            entry.Encoding = encoding;
+            entry.ValueLength = _input.Position - entry.ValueOffset;
+            _input.LastGoodKeyBytes = entry.Key;
+        }
+
+        private async ValueTask ReadCapturedValueAsync(RdbEntry entry, ValueCapture capture, CancellationToken cancellationToken)
+        {
             capture.Reset();
             _input.BeginCapture(capture);
             var walk = WalkCapturedAsync(entry, cancellationToken);

@@ -46,8 +46,6 @@ namespace RedisRecovery.Rdb
             _blobLimit = blobLimit;
         }
 
-        public RdbInput Input => _input;
-
         // ---- lengths and numbers ----
 
         public ValueTask<ulong> ReadLengthAsync(string what, CancellationToken cancellationToken)
@@ -413,7 +411,23 @@ namespace RedisRecovery.Rdb
 
         /// <summary>Walks one value of <paramref name="type"/>; returns how its strings are stored (for plain strings)
         /// and, when <paramref name="decode"/> is set, its elements.</summary>
-        public async ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> WalkValueAsync(byte type, bool decode, CancellationToken cancellationToken)
+        public ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> WalkValueAsync(byte type, bool decode, CancellationToken cancellationToken)
+        {
+            // Plain strings are most keys of most files: skip them without entering the general state machine.
+            if (type == RdbFormat.TypeString && !decode)
+            {
+                var skip = SkipStringAsync("string value", cancellationToken);
+                return skip.IsCompletedSuccessfully
+                    ? new ValueTask<(RdbValueEncoding, RdbValue?)>((EncodingOf(skip.Result), null))
+                    : FinishSkipAsync(skip);
+            }
+            return WalkAnyValueAsync(type, decode, cancellationToken);
+        }
+
+        private static async ValueTask<(RdbValueEncoding, RdbValue?)> FinishSkipAsync(ValueTask<RdbStringForm> skip) =>
+            (EncodingOf(await skip.ConfigureAwait(false)), null);
+
+        private async ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> WalkAnyValueAsync(byte type, bool decode, CancellationToken cancellationToken)
         {
             var start = _input.Position;
             switch (type)
@@ -488,16 +502,24 @@ namespace RedisRecovery.Rdb
             _ => RdbValueEncoding.Raw,
         };
 
-        private async ValueTask<List<byte[]>?> ReadStringSequenceAsync(string what, int stringsPerElement, bool decode, CancellationToken cancellationToken)
+        /// <summary>The element count of a collection: never zero (Redis drops empty keys, a file holding one is
+        /// damaged) and never more than the bytes that can remain.</summary>
+        private async ValueTask<ulong> ReadElementCountAsync(string what, ulong bytesPerElement, CancellationToken cancellationToken)
         {
             var start = _input.Position;
-            var count = await ReadLengthAsync("element count", cancellationToken).ConfigureAwait(false);
+            var count = await ReadLengthAsync(what, cancellationToken).ConfigureAwait(false);
             if (count == 0)
             {
-                throw _input.Corrupt($"empty value ({what} count is 0)", start);
+                throw _input.Corrupt($"empty value ({what} is 0)", start);
             }
+            _input.CheckRemaining((long)Math.Min(count, (ulong)(long.MaxValue / (long)bytesPerElement)) * (long)bytesPerElement, what);
+            return count;
+        }
+
+        private async ValueTask<List<byte[]>?> ReadStringSequenceAsync(string what, int stringsPerElement, bool decode, CancellationToken cancellationToken)
+        {
+            var count = await ReadElementCountAsync("element count", (ulong)stringsPerElement, cancellationToken).ConfigureAwait(false);
             var total = count * (ulong)stringsPerElement;
-            _input.CheckRemaining((long)Math.Min(total, long.MaxValue), "element count");
             var items = decode ? new List<byte[]>((int)Math.Min(total, 1024)) : null;
             for (ulong i = 0; i < total; i++)
             {
@@ -515,13 +537,7 @@ namespace RedisRecovery.Rdb
 
         private async ValueTask<RdbValue?> WalkSortedSetAsync(byte type, bool decode, CancellationToken cancellationToken)
         {
-            var start = _input.Position;
-            var count = await ReadLengthAsync("sorted set member count", cancellationToken).ConfigureAwait(false);
-            if (count == 0)
-            {
-                throw _input.Corrupt("empty value (sorted set member count is 0)", start);
-            }
-            _input.CheckRemaining((long)Math.Min(count, long.MaxValue), "sorted set member count");
+            var count = await ReadElementCountAsync("sorted set member count", 2, cancellationToken).ConfigureAwait(false);
             var members = decode ? new List<RdbSortedSetMember>((int)Math.Min(count, 1024)) : null;
             for (ulong i = 0; i < count; i++)
             {
@@ -653,12 +669,7 @@ namespace RedisRecovery.Rdb
         private async ValueTask<RdbValue?> WalkQuicklistAsync(byte type, bool decode, CancellationToken cancellationToken)
         {
             var start = _input.Position;
-            var nodes = await ReadLengthAsync("quicklist node count", cancellationToken).ConfigureAwait(false);
-            if (nodes == 0)
-            {
-                throw _input.Corrupt("empty value (quicklist node count is 0)", start);
-            }
-            _input.CheckRemaining((long)Math.Min(nodes, long.MaxValue), "quicklist node count");
+            var nodes = await ReadElementCountAsync("quicklist node count", 1, cancellationToken).ConfigureAwait(false);
             var items = decode ? new List<byte[]>() : null;
             long total = 0;
             var anyNodeUnchecked = false;
@@ -721,13 +732,7 @@ namespace RedisRecovery.Rdb
             {
                 minimumExpiry = (long)await ReadUInt64Async("hash minimum field expiry", cancellationToken).ConfigureAwait(false);
             }
-            var start = _input.Position;
-            var count = await ReadLengthAsync("hash field count", cancellationToken).ConfigureAwait(false);
-            if (count == 0)
-            {
-                throw _input.Corrupt("empty value (hash field count is 0)", start);
-            }
-            _input.CheckRemaining((long)Math.Min(count, long.MaxValue), "hash field count");
+            var count = await ReadElementCountAsync("hash field count", 3, cancellationToken).ConfigureAwait(false);
             var fields = decode ? new List<RdbHashField>((int)Math.Min(count, 1024)) : null;
             for (ulong i = 0; i < count; i++)
             {
