@@ -34,7 +34,7 @@ namespace RedisRecovery.Tests.Backup
                 var replies = await connection.ExecuteBatchAsync(commands);
                 var failed = replies.Select((reply, index) => (reply, index)).FirstOrDefault(pair => pair.reply.IsError);
                 Assert.True(failed.reply == null, failed.reply == null ? "" : $"{commands[failed.index].Name}: {failed.reply.AsString()}");
-                counts[database] = (await connection.ExecuteAsync("DBSIZE")).AsInt64();
+                counts[database] = (await connection.ExecuteAsync("DBSIZE")).Integer;
             }
             return counts;
         }
