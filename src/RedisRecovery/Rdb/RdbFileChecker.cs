@@ -83,7 +83,6 @@ namespace RedisRecovery.Rdb
         public static async Task<RdbFileCheck> CheckFileAsync(string path, RdbCheckOptions? options = null,
             IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
         {
-            var buffer = options?.BufferSize ?? 256 * 1024;
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
             return await CheckAsync(stream, path, options, progress, cancellationToken).ConfigureAwait(false);
         }

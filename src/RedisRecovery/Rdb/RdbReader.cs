@@ -353,6 +353,10 @@ namespace RedisRecovery.Rdb
 
         public void Dispose()
         {
+            if (_pending?.IsLargeValuePending == true)
+            {
+                _capture!.Abandon();
+            }
             _input.Dispose();
             _capture?.Dispose();
             if (!_options.LeaveOpen)

@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -29,6 +30,7 @@ namespace RedisRecovery.Rdb
         public const long MaxNameLength = 512L * 1024 * 1024;
 
         private const int StreamIdSize = 16;
+        private const int UntrustedAllocation = 1024 * 1024;
         private const byte StreamItemDeleted = 1;
         private const byte StreamItemSameFields = 2;
 
@@ -294,9 +296,7 @@ namespace RedisRecovery.Rdb
             {
                 CheckMaximum(what, start, (long)Math.Min(length, long.MaxValue), maxLength);
                 _input.CheckRemaining((long)Math.Min(length, long.MaxValue), what);
-                var bytes = length == 0 ? Array.Empty<byte>() : new byte[length];
-                await _input.ReadExactlyAsync(bytes, what, cancellationToken).ConfigureAwait(false);
-                return (bytes, RdbStringForm.Raw);
+                return (await ReadRawAsync(what, (int)length, cancellationToken).ConfigureAwait(false), RdbStringForm.Raw);
             }
             long integer;
             switch (length)
@@ -328,6 +328,34 @@ namespace RedisRecovery.Rdb
             return (PackedEncodings.IntegerText(integer), RdbStringForm.Int);
         }
 
+        /// <summary>
+        /// Reads <paramref name="length"/> raw bytes. When the stream cannot say how much remains, a large length is
+        /// not trusted with an allocation of its size: the bytes are gathered as they arrive, so a damaged prefix
+        /// ends in "unexpected end of data" rather than a huge allocation.
+        /// </summary>
+        private async ValueTask<byte[]> ReadRawAsync(string what, int length, CancellationToken cancellationToken)
+        {
+            if (length == 0)
+            {
+                return Array.Empty<byte>();
+            }
+            if (_input.KnownEnd != null || length <= UntrustedAllocation)
+            {
+                var bytes = new byte[length];
+                await _input.ReadExactlyAsync(bytes, what, cancellationToken).ConfigureAwait(false);
+                return bytes;
+            }
+            using var gathered = new MemoryStream(UntrustedAllocation);
+            var chunk = new byte[UntrustedAllocation];
+            for (var remaining = length; remaining > 0; remaining -= chunk.Length)
+            {
+                var step = Math.Min(remaining, chunk.Length);
+                await _input.ReadExactlyAsync(new Memory<byte>(chunk, 0, step), what, cancellationToken).ConfigureAwait(false);
+                gathered.Write(chunk, 0, step);
+            }
+            return gathered.ToArray();
+        }
+
         /// <summary>A blob that must be checked (ziplist, listpack...): whole when within the limit, else skipped (null).</summary>
         private async ValueTask<byte[]?> ReadBlobAsync(string what, bool decode, CancellationToken cancellationToken)
         {
@@ -347,9 +375,7 @@ namespace RedisRecovery.Rdb
                     return null;
                 }
                 _input.CheckRemaining((long)length, what);
-                var bytes = new byte[length];
-                await _input.ReadExactlyAsync(bytes, what, cancellationToken).ConfigureAwait(false);
-                return bytes;
+                return await ReadRawAsync(what, (int)length, cancellationToken).ConfigureAwait(false);
             }
             if (length != 3)
             {

@@ -115,6 +115,16 @@ namespace RedisRecovery.Rdb
             return _total;
         }
 
+        /// <summary>Ends a paused walk whose value nobody will take (the reader is being disposed).</summary>
+        public void Abandon()
+        {
+            lock (_gate)
+            {
+                _destination ??= new TaskCompletionSource<Stream>(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+            _destination.TrySetCanceled();
+        }
+
         internal static Task WriteAsync(Stream stream, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
         {
             if (MemoryMarshal.TryGetArray(data, out var segment))

@@ -114,6 +114,23 @@ namespace RedisRecovery.Tests.Rdb
         }
 
         [Fact]
+        public async Task Reader_DisposedWhileALargeValueWaits_EndsThatValueInsteadOfHanging()
+        {
+            var bytes = File.ReadAllBytes(FixtureManifest.Get("generated/rdb/dump-7.0.15.rdb").FullPath);
+            var reader = new RdbReader(new ChunkedStream(bytes, 4096, 4096), new RdbReaderOptions { LargeValueThreshold = 1024, BufferSize = 1024 });
+            RdbEntry? large = null;
+            while (large is null && await reader.ReadEntryAsync() is RdbEntry entry)
+            {
+                large = entry.IsLargeValuePending ? entry : null;
+            }
+            Assert.NotNull(large);
+            reader.Dispose();
+            var copy = large!.CopyValueToAsync(new MemoryStream()).AsTask();
+            Assert.Same(copy, await Task.WhenAny(copy, Task.Delay(TimeSpan.FromSeconds(10))));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => copy);
+        }
+
+        [Fact]
         public async Task Reader_OfAnRdbPreamble_StopsAtItsEnd_AndHandsBackWhatFollows()
         {
             var rdb = File.ReadAllBytes(FixtureManifest.Get("generated/rdb/dump-7.0.15.rdb").FullPath);
@@ -167,10 +184,18 @@ namespace RedisRecovery.Tests.Rdb
         [Fact]
         public async Task Reader_OfALengthBeyondTheEnd_FailsBeforeAllocating()
         {
-            // A key claiming 256 MiB in a 20-byte file.
-            var bytes = Encoding.ASCII.GetBytes("REDIS0009").Concat(new byte[] { 0xFE, 0x00, 0x00, 0x80, 0x10, 0x00, 0x00, 0x00, (byte)'k', 0xFF }).ToArray();
+            // A key claiming 500 MiB in a 20-byte file.
+            var bytes = Encoding.ASCII.GetBytes("REDIS0009").Concat(new byte[] { 0xFE, 0x00, 0x00, 0x80, 0x1F, 0x40, 0x00, 0x00, (byte)'k', 0xFF }).ToArray();
             var error = await Assert.ThrowsAsync<CorruptDataException>(() => ReadAllAsync(bytes, bytes.Length));
             Assert.Contains("exceeds", error.Message);
+
+            // A stream that cannot tell its length: the bytes are gathered as they come, not allocated up front.
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            using var reader = new RdbReader(new ChunkedStream(bytes, 4, 4));
+            var truncated = await Assert.ThrowsAsync<CorruptDataException>(async () => await reader.ReadEntryAsync());
+            Assert.Contains("unexpected end of data", truncated.Message);
+            var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            Assert.True(allocated < 256 * 1024 * 1024, $"allocated {allocated} bytes");
         }
 
         [Fact]
