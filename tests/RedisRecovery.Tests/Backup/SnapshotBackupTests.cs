@@ -140,6 +140,30 @@ namespace RedisRecovery.Tests.Backup
         }
 
         [Fact]
+        public async Task Auto_AsAnAclUserWithoutSyncRights_FallsBackOnNoPerm_AndAuthenticatesEveryConnection()
+        {
+            using var server = await RedisServerProcess.StartAsync(new RedisServerOptions { Output = _output }
+                .RequirePass().WithAclUser(permissions: "~* &* +@all -sync -psync"));
+            using var directory = new BackupTestDirectory();
+            var options = new RedisConnectionOptions(RedisEndpoint.Parse(server.Endpoint))
+            {
+                Credential = new RedisCredential(RedisServerVariants.AclUser, RedisServerVariants.AclPassword),
+            };
+            await using (var connection = await RedisConnection.ConnectAsync(options))
+            {
+                await connection.ExecuteAsync("SET", "k", "v");
+            }
+
+            var backup = await SnapshotBackup.RunAsync(new SnapshotRequest(options, directory.Path) { UtcNow = () => Now });
+
+            Assert.Equal(BackupMethod.Bgsave, backup.Method);
+            Assert.Contains("may not run", backup.MethodDetail);
+            Assert.DoesNotContain(RedisServerVariants.AclPassword, backup.MethodDetail);
+            Assert.DoesNotContain(RedisServerVariants.AclPassword, File.ReadAllText(backup.SidecarPath));
+            Assert.Equal(1, backup.KeyCount);
+        }
+
+        [Fact]
         public async Task Replication_WhenRequestedButRenamedAway_FailsWithReplicationUnavailable_AndLeavesNoFile()
         {
             using var server = await RedisServerProcess.StartAsync(new RedisServerOptions { Output = _output }.AsManagedService("SYNC", "PSYNC"));
