@@ -4,7 +4,10 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using System.Security;
 using RedisRecovery.Backup;
+using RedisRecovery.Storage;
+using RedisRecovery.Storage.S3;
 using RedisRecovery.Resp;
 
 namespace RedisRecovery.PowerShell.Commands
@@ -16,17 +19,21 @@ namespace RedisRecovery.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsData.Backup, "RdbSnapshot", SupportsShouldProcess = true, DefaultParameterSetName = DirectoryParameterSet)]
     [OutputType(typeof(RdbBackup))]
-    public sealed class BackupRdbSnapshotCommand : RedisEndpointCmdlet
+    public sealed class BackupRdbSnapshotCommand : RedisEndpointCmdlet, IDynamicParameters
     {
         public const string DirectoryParameterSet = "Directory";
         private readonly List<string> _queued = new();
+        private readonly BackupStoreParameters _store = new();
 
         /// <summary>host:port, redis://, rediss:// or a unix socket path; Get-RedisInstanceStatus objects bind by their Endpoint.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         public string[] Endpoint { get; set; } = null!;
 
-        /// <summary>The backup directory (created when missing).</summary>
+        /// <summary>
+        /// The backup directory (created when missing), or s3://bucket/prefix: the snapshot is then taken into a private
+        /// temporary directory, copied up verified (encrypted with -Encrypt) and removed locally.
+        /// </summary>
         [Parameter(Mandatory = true, Position = 1, ParameterSetName = DirectoryParameterSet)]
         [ValidateNotNullOrEmpty]
         public string Destination { get; set; } = null!;
@@ -53,15 +60,27 @@ namespace RedisRecovery.PowerShell.Commands
         [Parameter]
         public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(5);
 
+        /// <summary>Writes the backup as an OpenPGP-encrypted file (.rdb.gpg) that gpg can decrypt; needs -Passphrase.</summary>
+        [Parameter]
+        public SwitchParameter Encrypt { get; set; }
+
+        [Parameter]
+        public SecureString? Passphrase { get; set; }
+
+        public object GetDynamicParameters() => _store;
+
         protected override void BeginProcessing()
         {
             base.BeginProcessing();
-            if (Destination.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
+            if (Encrypt != (Passphrase != null))
             {
-                ThrowTerminatingError(new ErrorRecord(new PSNotSupportedException("Backing up straight to S3 is not supported yet: back up to a directory, then copy the backup."),
-                    "DestinationNotSupported", ErrorCategory.NotImplemented, Destination));
+                ThrowTerminatingError(ToErrorRecord(new RedisRecoveryException("PassphraseMisuse", FailureKind.InvalidArgument,
+                    "-Encrypt and -Passphrase go together."), Destination));
             }
-            Destination = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination);
+            if (!S3Location.IsS3Uri(Destination))
+            {
+                Destination = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination);
+            }
         }
 
         protected override void ProcessRecord()
@@ -118,18 +137,47 @@ namespace RedisRecovery.PowerShell.Commands
             {
                 var connection = CreateConnectionOptions(RedisEndpoint.Parse(endpoint));
                 connection.CommandTimeout = Timeout;
-                var request = new SnapshotRequest(connection, Destination)
+                var copied = S3Location.IsS3Uri(Destination) || Encrypt;
+                var directory = copied ? LocalBackupCopy.CreatePrivateTemporaryDirectory() : Destination;
+                var request = new SnapshotRequest(connection, directory)
                 {
                     Name = Name,
                     Method = Method,
                     MaxOpsPerSecond = MaxOpsPerSecond > 0 ? MaxOpsPerSecond : null,
                     Timeout = Timeout,
                 };
-                return (await SnapshotBackup.RunAsync(request, hooks.Progress, hooks.Log, hooks.Cancellation).ConfigureAwait(false), null);
+                try
+                {
+                    var backup = await SnapshotBackup.RunAsync(request, hooks.Progress, hooks.Log, hooks.Cancellation).ConfigureAwait(false);
+                    return (copied ? await CopyToDestinationAsync(backup, directory, hooks).ConfigureAwait(false) : backup, null);
+                }
+                finally
+                {
+                    if (copied && System.IO.Directory.Exists(directory))
+                    {
+                        System.IO.Directory.Delete(directory, recursive: true);
+                    }
+                }
             }
             catch (Exception failure) when (failure is not OperationCanceledException || !hooks.Cancellation.IsCancellationRequested)
             {
                 return (null, failure);
+            }
+        }
+
+        /// <summary>S3 or encrypted destinations: the snapshot taken into a temporary directory goes there verified.</summary>
+        private async Task<RdbBackup> CopyToDestinationAsync(RdbBackup backup, string directory, EngineHooks hooks)
+        {
+            IBackupStore destination = S3Location.IsS3Uri(Destination) ? new S3BackupStore(S3Location.Parse(Destination), _store.ToOptions()) : new LocalDirectoryStore(Destination);
+            try
+            {
+                var options = new BackupCopyOptions { Mode = Encrypt ? BackupCopyMode.Encrypt : BackupCopyMode.AsIs, Passphrase = Passphrase };
+                return await BackupCopier.CopyAsync(new LocalDirectoryStore(directory), backup.FileName, destination, options, hooks.Progress, hooks.Log, hooks.Cancellation)
+                    .ConfigureAwait(false);
+            }
+            finally
+            {
+                BackupStoreLocation.Close(destination);
             }
         }
 

@@ -6,6 +6,7 @@ using System.Management.Automation;
 using System.Threading.Tasks;
 using RedisRecovery.Backup;
 using RedisRecovery.Storage;
+using RedisRecovery.Storage.S3;
 
 namespace RedisRecovery.PowerShell.Commands
 {
@@ -16,12 +17,16 @@ namespace RedisRecovery.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsDiagnostic.Test, "RedisBackup", DefaultParameterSetName = PathParameterSet)]
     [OutputType(typeof(BackupVerification))]
-    public sealed class TestRedisBackupCommand : RedisRecoveryCmdlet
+    public sealed class TestRedisBackupCommand : RedisRecoveryCmdlet, IDynamicParameters
     {
         public const string PathParameterSet = nameof(Path);
+        private readonly BackupStoreParameters _store = new();
         private readonly Dictionary<string, BackupVerification> _newestPerSeries = new(StringComparer.Ordinal);
 
-        /// <summary>Backup files (their sidecars beside them), or directories: the newest valid backup of each series there.</summary>
+        /// <summary>
+        /// Backup files (their sidecars beside them), or directories: the newest valid backup of each series there. Either
+        /// may be on S3 (s3://bucket/prefix[/file]); S3 and encrypted (.rdb.gpg) backups are checked on a verified local copy.
+        /// </summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("PSPath", "FullName")]
         [ValidateNotNullOrEmpty]
@@ -36,6 +41,12 @@ namespace RedisRecovery.PowerShell.Commands
         [Parameter]
         public TimeSpan MaxAge { get; set; }
 
+        /// <summary>Decrypts encrypted backups (.rdb.gpg) for the checks of their contents.</summary>
+        [Parameter]
+        public System.Security.SecureString? Passphrase { get; set; }
+
+        public object GetDynamicParameters() => _store;
+
         protected override void ProcessRecord()
         {
             var options = new BackupVerificationOptions
@@ -45,11 +56,13 @@ namespace RedisRecovery.PowerShell.Commands
             };
             foreach (var path in Path)
             {
-                var full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+                var full = S3Location.IsS3Uri(path) ? path : SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
                 IReadOnlyList<BackupVerification> results;
                 try
                 {
-                    results = RunEngine(hooks => VerifyAsync(full, options, hooks));
+                    results = S3Location.IsS3Uri(full) || LocalBackupCopy.IsNeededFor(full)
+                        ? VerifyLocalCopies(full, options)
+                        : RunEngine(hooks => VerifyAsync(full, options, hooks));
                 }
                 catch (Exception failure) when (failure is RedisRecoveryException or IOException or UnauthorizedAccessException)
                 {
@@ -84,6 +97,38 @@ namespace RedisRecovery.PowerShell.Commands
             {
                 var message = $"The newest backup of '{newest.Name}' ({newest.Path}) was taken {BackupVerifier.FormatAge(newest.Age)} ago, longer than -MaxAge {BackupVerifier.FormatAge(MaxAge)}.";
                 WriteError(ToErrorRecord(new RedisRecoveryException("BackupStale", FailureKind.Timeout, message) { Target = newest.Path }, newest.Path));
+            }
+        }
+
+        /// <summary>
+        /// S3 or encrypted backups: each is fetched (decrypted) into a verified local copy, whose contents are then checked;
+        /// the results name the original backup.
+        /// </summary>
+        private IReadOnlyList<BackupVerification> VerifyLocalCopies(string path, BackupVerificationOptions options)
+        {
+            var results = new List<BackupVerification>();
+            foreach (var backupPath in S3Location.IsS3Uri(path) && !BackupFileName.TryParse(System.IO.Path.GetFileName(path), out _, out _) ? LatestOnS3(path) : new[] { path })
+            {
+                using var local = FetchLocalCopyIfNeeded(backupPath, _store, Passphrase)!;
+                var result = RunEngine(hooks => BackupVerifier.VerifyAsync(local.Backup, options, hooks.Progress, hooks.Log, hooks.Cancellation));
+                results.Add(new BackupVerification { Path = backupPath, Name = result.Name, CreatedUtc = result.CreatedUtc, Age = result.Age, Checks = result.Checks });
+            }
+            return results;
+        }
+
+        private IReadOnlyList<string> LatestOnS3(string prefix)
+        {
+            var store = BackupStoreLocation.Open(this, prefix, _store);
+            try
+            {
+                var latest = RunEngine(hooks => new BackupCatalog(store).ListAsync(new BackupQuery { LatestOnly = true }, hooks.Cancellation));
+                return latest.Count > 0
+                    ? latest.Select(backup => backup.Path).ToList()
+                    : throw new RedisRecoveryException("BackupNotFound", FailureKind.NotFound, $"There is no valid backup in '{prefix}'.") { Target = prefix };
+            }
+            finally
+            {
+                BackupStoreLocation.Close(store);
             }
         }
 

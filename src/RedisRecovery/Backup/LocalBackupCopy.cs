@@ -40,10 +40,9 @@ namespace RedisRecovery.Backup
                 throw new RedisRecoveryException("PassphraseRequired", FailureKind.InvalidArgument,
                     $"{source.Location}/{fileName} is encrypted: give its -Passphrase.") { Target = fileName };
             }
-            var directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "redisrecovery-" + Guid.NewGuid().ToString("N"));
+            var directory = CreatePrivateTemporaryDirectory();
             try
             {
-                CreatePrivateDirectory(directory);
                 var options = new BackupCopyOptions { Mode = encrypted ? BackupCopyMode.Decrypt : BackupCopyMode.AsIs, Passphrase = passphrase };
                 var copy = await BackupCopier.CopyAsync(source, fileName, new LocalDirectoryStore(directory), options, progress, log, cancellationToken)
                     .ConfigureAwait(false);
@@ -59,17 +58,22 @@ namespace RedisRecovery.Backup
 
         public void Dispose() => DeleteDirectory(_directory);
 
-        /// <summary>The copy may be the plaintext of an encrypted backup: only its owner may read it (the temp directory is per user on Windows).</summary>
-        private static void CreatePrivateDirectory(string directory)
+        /// <summary>
+        /// A new directory under the temporary path that only its owner may enter, for plaintext backups on their way
+        /// somewhere (the temporary path is per user on Windows already).
+        /// </summary>
+        public static string CreatePrivateTemporaryDirectory()
         {
+            var directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "redisrecovery-" + Guid.NewGuid().ToString("N"));
 #if NET8_0_OR_GREATER
             if (!OperatingSystem.IsWindows())
             {
                 Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-                return;
+                return directory;
             }
 #endif
             Directory.CreateDirectory(directory);
+            return directory;
         }
 
         private static void DeleteDirectory(string directory)
