@@ -352,6 +352,58 @@ namespace RedisRecovery.Tests.Storage
         }
 
         [Fact]
+        public async Task Upload_OverPlainHttp_SignsThePayload_AsTheSdkRequires()
+        {
+            var bucket = await _s3.NewBucketAsync();
+            var handler = new RecordingHandler();
+            using var store = _s3.Store($"s3://{bucket}", handler);
+
+            await store.PutAsync("small.rdb", new MemoryStream(new byte[1000]), null, CancellationToken.None);
+            await store.PutAsync("large.rdb", new MemoryStream(new byte[6 * MiB]), null, CancellationToken.None);
+
+            var bodies = handler.Requests.Where(r => r.Method == "PUT").ToList();
+            Assert.Equal(3, bodies.Count);
+            Assert.All(bodies, r => Assert.Matches("^[0-9a-f]{64}$", r.Header("x-amz-content-sha256")));
+        }
+
+        [Theory]
+        [InlineData(true, "UNSIGNED-PAYLOAD")]
+        [InlineData(false, null)]
+        public async Task Upload_OverHttps_LeavesThePayloadUnsigned_OnlyWhenTheSignedChecksumHeaderGuardsIt(bool serverChecksums, string? expected)
+        {
+            // Answers recorded under the SDK: fauxqs speaks plain HTTP only.
+            var handler = new RecordingHandler
+            {
+                Intercept = r =>
+                {
+                    var answer = new System.Net.Http.HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new ByteArrayContent(Array.Empty<byte>()) };
+                    answer.Headers.ETag = new System.Net.Http.Headers.EntityTagHeaderValue("\"0123\"");
+                    answer.Content.Headers.ContentLength = r.Method == "HEAD" ? 1000 : 0;
+                    return answer;
+                },
+            };
+            using var store = _s3.Store("s3://offsite-bucket", handler, o =>
+            {
+                o.EndpointUrl = new Uri("https://s3.example.test/");
+                o.UseServerChecksums = serverChecksums;
+            });
+
+            await store.PutAsync("small.rdb", new MemoryStream(new byte[1000]), null, CancellationToken.None);
+
+            var put = Assert.Single(handler.Requests, r => r.Method == "PUT");
+            var payloadHash = put.Header("x-amz-content-sha256");
+            if (expected != null)
+            {
+                Assert.Equal(expected, payloadHash);
+                Assert.Contains("x-amz-checksum-sha256", put.Header("Authorization"));
+            }
+            else
+            {
+                Assert.Matches("^[0-9a-f]{64}$", payloadHash);
+            }
+        }
+
+        [Fact]
         public async Task MissingBucket_IsReportedAsBucketNotFound_ByListPutAndGet()
         {
             using var store = _s3.Store("s3://rr-no-such-bucket-here/x");

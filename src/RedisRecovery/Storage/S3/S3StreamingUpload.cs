@@ -48,6 +48,12 @@ namespace RedisRecovery.Storage.S3
         private readonly string _target;
         private readonly string _endpoint;
         private readonly int _partSize;
+
+        /// <summary>
+        /// UNSIGNED-PAYLOAD spares SigV4 a SHA-256 pass over every body. Only with the x-amz-checksum-sha256 header (itself
+        /// signed, and checked by the server against the body) and over HTTPS: the SDK refuses it over plain HTTP.
+        /// </summary>
+        private readonly bool _unsignedPayload;
         private long _bytesSent;
 
         public S3StreamingUpload(IAmazonS3 client, S3StoreOptions options, string bucket, string key, string target, string endpoint)
@@ -59,6 +65,7 @@ namespace RedisRecovery.Storage.S3
             _target = target;
             _endpoint = endpoint;
             _partSize = checked((int)options.PartSize);
+            _unsignedPayload = options.UseServerChecksums && (options.EndpointUrl == null || options.EndpointUrl.Scheme == Uri.UriSchemeHttps);
         }
 
         public async Task<SentObject> RunAsync(Stream content, IProgress<long>? bytesWritten, CancellationToken cancellationToken)
@@ -93,6 +100,7 @@ namespace RedisRecovery.Storage.S3
             if (_options.UseServerChecksums)
             {
                 request.ChecksumSHA256 = Convert.ToBase64String(sha256);
+                request.DisablePayloadSigning = _unsignedPayload;
             }
             ApplyPlacement(request);
             await Guard(() => _client.PutObjectAsync(request, cancellationToken)).ConfigureAwait(false);
@@ -187,6 +195,7 @@ namespace RedisRecovery.Storage.S3
                 if (_options.UseServerChecksums)
                 {
                     request.ChecksumSHA256 = Convert.ToBase64String(sha256);
+                    request.DisablePayloadSigning = _unsignedPayload;
                 }
                 var response = await Guard(() => _client.UploadPartAsync(request, stop.Token)).ConfigureAwait(false);
                 bytesWritten?.Report(Interlocked.Add(ref _bytesSent, length));
