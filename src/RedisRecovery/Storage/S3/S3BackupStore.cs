@@ -119,8 +119,13 @@ namespace RedisRecovery.Storage.S3
             return new S3DownloadResult(total, source.Sha256Hex!, source.VerifiedAgainst);
         }
 
+        /// <summary>
+        /// As <see cref="UploadAsync"/>, without the SHA-256 of the whole object, which the store contract does not return:
+        /// callers that need it hash what they pass (the backup copier checks it against the sidecar), so a multipart
+        /// upload spares one pass over every byte. Size and server checksum are verified all the same.
+        /// </summary>
         public async Task<StoredObject> PutAsync(string name, Stream content, IProgress<long>? bytesWritten, CancellationToken cancellationToken) =>
-            (await UploadAsync(name, content, bytesWritten, cancellationToken).ConfigureAwait(false)).Object;
+            (await UploadCoreAsync(name, content, hashWholeObject: false, bytesWritten, cancellationToken).ConfigureAwait(false)).Stored;
 
         /// <summary>
         /// Uploads <paramref name="content"/> (read once, to its end, never seeked) and verifies the stored object: its size,
@@ -128,10 +133,17 @@ namespace RedisRecovery.Storage.S3
         /// </summary>
         public async Task<S3UploadResult> UploadAsync(string name, Stream content, IProgress<long>? bytesWritten, CancellationToken cancellationToken)
         {
+            var (stored, sent, serverChecksumVerified) = await UploadCoreAsync(name, content, hashWholeObject: true, bytesWritten, cancellationToken).ConfigureAwait(false);
+            return new S3UploadResult(stored, sent.Sha256Hex!, sent.PartCount, serverChecksumVerified);
+        }
+
+        private async Task<(StoredObject Stored, SentObject Sent, bool ServerChecksumVerified)> UploadCoreAsync(string name, Stream content, bool hashWholeObject,
+            IProgress<long>? bytesWritten, CancellationToken cancellationToken)
+        {
             var key = S3Location.KeyFor(name);
             var target = S3Location.UriFor(name);
             var upload = new S3StreamingUpload(_client, _options, S3Location.Bucket, key, target, _endpoint);
-            var sent = await upload.RunAsync(content, bytesWritten, cancellationToken).ConfigureAwait(false);
+            var sent = await upload.RunAsync(content, hashWholeObject, bytesWritten, cancellationToken).ConfigureAwait(false);
             _bucketSeen = true;
             var head = await HeadAsync(name, cancellationToken).ConfigureAwait(false)
                 ?? throw S3Errors.Error(S3Errors.ObjectNotFound, FailureKind.IOError,
@@ -155,8 +167,7 @@ namespace RedisRecovery.Storage.S3
                 }
                 serverChecksumVerified = true;
             }
-            var stored = new StoredObject(name, head.ContentLength, ToOffset(head.LastModified), target);
-            return new S3UploadResult(stored, sent.Sha256Hex, sent.PartCount, serverChecksumVerified);
+            return (new StoredObject(name, head.ContentLength, ToOffset(head.LastModified), target), sent, serverChecksumVerified);
         }
 
         public async Task DeleteAsync(string name, CancellationToken cancellationToken)

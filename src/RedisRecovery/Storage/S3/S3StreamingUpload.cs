@@ -15,7 +15,7 @@ namespace RedisRecovery.Storage.S3
     /// <summary>What went up: the facts the store verifies against the server's answer.</summary>
     internal sealed class SentObject
     {
-        public SentObject(long length, string sha256Hex, string serverChecksum, int partCount)
+        public SentObject(long length, string? sha256Hex, string serverChecksum, int partCount)
         {
             Length = length;
             Sha256Hex = sha256Hex;
@@ -25,7 +25,8 @@ namespace RedisRecovery.Storage.S3
 
         public long Length { get; }
 
-        public string Sha256Hex { get; }
+        /// <summary>SHA-256 of the whole object; null for a multipart upload that was asked not to compute it.</summary>
+        public string? Sha256Hex { get; }
 
         /// <summary>The SHA-256 checksum S3 should report: of the object (single PUT) or composite of the parts (base64).</summary>
         public string ServerChecksum { get; }
@@ -68,20 +69,24 @@ namespace RedisRecovery.Storage.S3
             _unsignedPayload = options.UseServerChecksums && (options.EndpointUrl == null || options.EndpointUrl.Scheme == Uri.UriSchemeHttps);
         }
 
-        public async Task<SentObject> RunAsync(Stream content, IProgress<long>? bytesWritten, CancellationToken cancellationToken)
+        /// <param name="hashWholeObject">
+        /// False when the caller hashes the content itself: a multipart upload then skips one SHA-256 pass over every byte
+        /// (each part is still hashed for its checksum header). A single PUT always knows its hash.
+        /// </param>
+        public async Task<SentObject> RunAsync(Stream content, bool hashWholeObject, IProgress<long>? bytesWritten, CancellationToken cancellationToken)
         {
-            using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             using var buffers = new PartBuffers(_partSize, _options.Parallelism);
             var first = await buffers.TakeAsync(cancellationToken).ConfigureAwait(false);
             var firstLength = await ReadBlockAsync(content, first, cancellationToken).ConfigureAwait(false);
-            whole.AppendData(first, 0, firstLength);
             if (firstLength < _partSize)
             {
-                var sha256 = whole.GetHashAndReset();
+                var sha256 = Sha256Of(first, firstLength);
                 await PutSingleAsync(first, firstLength, sha256, cancellationToken).ConfigureAwait(false);
                 bytesWritten?.Report(firstLength);
                 return new SentObject(firstLength, Hex.Lower(sha256), Convert.ToBase64String(sha256), 1);
             }
+            using var whole = hashWholeObject ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
+            whole?.AppendData(first, 0, firstLength);
             return await PutMultipartAsync(content, whole, buffers, first, bytesWritten, cancellationToken).ConfigureAwait(false);
         }
 
@@ -106,7 +111,7 @@ namespace RedisRecovery.Storage.S3
             await Guard(() => _client.PutObjectAsync(request, cancellationToken)).ConfigureAwait(false);
         }
 
-        private async Task<SentObject> PutMultipartAsync(Stream content, IncrementalHash whole, PartBuffers buffers, byte[] first,
+        private async Task<SentObject> PutMultipartAsync(Stream content, IncrementalHash? whole, PartBuffers buffers, byte[] first,
             IProgress<long>? bytesWritten, CancellationToken cancellationToken)
         {
             var start = new InitiateMultipartUploadRequest { BucketName = _bucket, Key = _key, ContentType = "application/octet-stream" };
@@ -146,7 +151,7 @@ namespace RedisRecovery.Storage.S3
                         buffers.Return(buffer);
                         break;
                     }
-                    whole.AppendData(buffer, 0, filled);
+                    whole?.AppendData(buffer, 0, filled);
                     length += filled;
                 }
                 var uploaded = await Task.WhenAll(parts).ConfigureAwait(false);
@@ -154,7 +159,8 @@ namespace RedisRecovery.Storage.S3
                 complete.AddPartETags(uploaded.Select(part => new PartETag(part.Number, part.ETag)));
                 await Guard(() => _client.CompleteMultipartUploadAsync(complete, cancellationToken)).ConfigureAwait(false);
                 var composite = S3Checksums.Composite(uploaded.Select(part => part.Sha256).ToList());
-                return new SentObject(length, Hex.Lower(whole.GetHashAndReset()), composite + "-" + uploaded.Length, uploaded.Length);
+                var sha256 = whole == null ? null : Hex.Lower(whole.GetHashAndReset());
+                return new SentObject(length, sha256, composite + "-" + uploaded.Length, uploaded.Length);
             }
             catch (Exception failure)
             {
@@ -176,12 +182,7 @@ namespace RedisRecovery.Storage.S3
             try
             {
                 await Task.Yield();
-                byte[] sha256;
-                using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
-                {
-                    hash.AppendData(buffer, 0, length);
-                    sha256 = hash.GetHashAndReset();
-                }
+                var sha256 = Sha256Of(buffer, length);
                 var request = new UploadPartRequest
                 {
                     BucketName = _bucket,
@@ -276,6 +277,13 @@ namespace RedisRecovery.Storage.S3
         private S3StorageClass? StorageClass() => _options.StorageClass == null ? null : S3StorageClass.FindValue(_options.StorageClass);
 
         private Task<T> Guard<T>(Func<Task<T>> call) => S3Errors.GuardAsync(call, _target, _endpoint);
+
+        private static byte[] Sha256Of(byte[] buffer, int length)
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            hash.AppendData(buffer, 0, length);
+            return hash.GetHashAndReset();
+        }
 
         /// <summary>Fills <paramref name="buffer"/> unless the stream ends first; returns the bytes read.</summary>
         private static async Task<int> ReadBlockAsync(Stream content, byte[] buffer, CancellationToken cancellationToken)
