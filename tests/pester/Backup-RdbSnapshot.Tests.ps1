@@ -39,6 +39,27 @@ AfterAll {
 }
 
 Describe 'Backup-RdbSnapshot' {
+    It 'writes an encrypted backup with -Encrypt that plain gpg decrypts to a loadable RDB' {
+        $passphrase = ConvertTo-SecureString 'snapshot passphrase' -AsPlainText -Force
+        $directory = New-BackupDirectory
+        $sealed = Backup-RdbSnapshot -Endpoint $script:plain.Endpoint -Destination $directory -Encrypt -Passphrase $passphrase
+        $sealed.FileName | Should -BeLike '*.rdb.gpg'
+        $sealed.Verified | Should -BeTrue
+        @(Get-ChildItem -LiteralPath $directory -Force).Name | Sort-Object | Should -Be @($sealed.FileName, "$($sealed.FileName).json")
+        if (Get-Command gpg -ErrorAction SilentlyContinue) {
+            $gnupgHome = Join-Path $TestDrive ('gnupg-' + [guid]::NewGuid().ToString('N'))
+            New-Item -ItemType Directory -Path $gnupgHome | Out-Null
+            $plain = Join-Path $TestDrive ('plain-' + [guid]::NewGuid().ToString('N') + '.rdb')
+            'snapshot passphrase' | gpg --homedir $gnupgHome --batch --quiet --pinentry-mode loopback --passphrase-fd 0 --output $plain --decrypt $sealed.Path
+            $LASTEXITCODE | Should -Be 0
+            Get-LoadedDigest $plain | Should -Be (redis-cli -p $script:plain.Port DEBUG DIGEST)
+        }
+    }
+
+    It 'refuses -Encrypt without -Passphrase' {
+        { Backup-RdbSnapshot -Endpoint $script:plain.Endpoint -Destination (New-BackupDirectory) -Encrypt -ErrorAction Stop } | Should -Throw -ErrorId 'PassphraseMisuse,*'
+    }
+
     It 'takes a replication backup that loads with the source digest, with its sidecar beside it' {
         $dir = New-BackupDirectory
         $backup = Backup-RdbSnapshot -Endpoint $script:plain.Endpoint -Destination $dir

@@ -76,6 +76,20 @@ Describe 'Test-RedisBackup' {
         ($fresh.Checks | Where-Object Name -EQ 'Age').Outcome.ToString() | Should -Be 'Passed'
     }
 
+    It 'checks an encrypted backup with its passphrase on a verified decrypted copy, and names the original' {
+        $passphrase = ConvertTo-SecureString 'test passphrase' -AsPlainText -Force
+        $sealed = Backup-RdbSnapshot -Endpoint $script:server.Endpoint -Destination (Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))) -Encrypt -Passphrase $passphrase
+        $sealed.Encrypted | Should -BeTrue
+        $sealed.Verified | Should -BeTrue
+        $result = $sealed | Test-RedisBackup -Passphrase $passphrase -RedisServerPath $script:redisServerPath
+        $result.Passed | Should -BeTrue
+        $result.Path | Should -Be $sealed.Path
+        $result.Checks.Name | Should -Be @('Sidecar', 'Sha256', 'RdbParse', 'KeyCounts', 'Restore')
+
+        $sealed | Test-RedisBackup -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'PassphraseRequired,*'
+    }
+
     It 'reports a missing backup as BackupNotFound' {
         { Test-RedisBackup -Path (Join-Path $TestDrive 'missing_20261122T020000Z.rdb') -ErrorAction Stop } | Should -Throw -ErrorId 'BackupNotFound*'
     }
