@@ -16,8 +16,8 @@ namespace RedisRecovery.PowerShell
         public const string Aes256 = "AES256";
         public const string AwsKms = "aws:kms";
 
+        /// <summary>No validation attribute: backups from a local directory pipe in a null Region, which means the default.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
         public string? Region { get; set; }
 
         /// <summary>An S3-compatible server (MinIO, Ceph...); addressed path-style (http://host/bucket/key).</summary>
@@ -58,7 +58,7 @@ namespace RedisRecovery.PowerShell
 
         internal S3StoreOptions ToOptions() => new()
         {
-            Region = Region,
+            Region = string.IsNullOrWhiteSpace(Region) ? null : Region,
             EndpointUrl = EndpointUrl,
             ForcePathStyle = EndpointUrl != null,
             ProfileName = ProfileName,
