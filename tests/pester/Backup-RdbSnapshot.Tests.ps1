@@ -6,9 +6,9 @@ BeforeAll {
 
     $script:plain = Start-TestRedisServer -Directory (Join-Path $TestDrive 'plain') -ExtraArgs @('--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0')
     $script:noSync = Start-TestRedisServer -Directory (Join-Path $TestDrive 'nosync') -ExtraArgs @(
-        '--rename-command', 'SYNC', '""', '--rename-command', 'PSYNC', '""')
+        '--rename-command', 'SYNC', '', '--rename-command', 'PSYNC', '')
     $script:managed = Start-TestRedisServer -Directory (Join-Path $TestDrive 'managed') -ExtraArgs @(
-        '--rename-command', 'SYNC', '""', '--rename-command', 'PSYNC', '""', '--rename-command', 'BGSAVE', '""', '--rename-command', 'CONFIG', '""')
+        '--rename-command', 'SYNC', '', '--rename-command', 'PSYNC', '', '--rename-command', 'BGSAVE', '', '--rename-command', 'CONFIG', '')
 
     foreach ($server in $script:plain, $script:noSync, $script:managed) {
         $cli = @('-p', $server.Port)
