@@ -89,7 +89,7 @@ namespace RedisRecovery.Bench
                 $"seconds={watch.Elapsed.TotalSeconds:F2} of_which_verification={result.VerificationDuration.TotalSeconds:F2} (digest {result.DigestDuration.TotalSeconds:F2}) " +
                 $"keys_per_second_without_verification={result.KeysRestored / (watch.Elapsed - result.VerificationDuration).TotalSeconds:F0} " +
                 $"peak_working_set_mib={self.PeakWorkingSet64 / (1024 * 1024)} allocated_mib={GC.GetTotalAllocatedBytes() / (1024 * 1024)} " +
-                $"gc_heap_after_last_gc_mib={GC.GetGCMemoryInfo().HeapSizeBytes / (1024 * 1024)} gen0_gcs={GC.CollectionCount(0)} gen2_gcs={GC.CollectionCount(2)} " +
+                $"gc_heap_after_last_gc_mib={GC.GetGCMemoryInfo().HeapSizeBytes / (1024 * 1024)} gc_committed_mib={GC.GetGCMemoryInfo().TotalCommittedBytes / (1024 * 1024)} gen0_gcs={GC.CollectionCount(0)} gen2_gcs={GC.CollectionCount(2)} " +
                 $"verified={result.Verified} ({result.VerificationDetail})");
             return result.Verified == true ? 0 : 1;
         }

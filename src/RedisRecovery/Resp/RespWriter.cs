@@ -18,7 +18,8 @@ namespace RedisRecovery.Resp
         private readonly byte[] _buffer;
         private int _length;
 
-        public RespWriter(Stream stream, int bufferSize = 64 * 1024)
+        // 256 KiB: a bulk load sends a gigabyte in four times fewer writes than with 64 KiB (one buffer per connection).
+        public RespWriter(Stream stream, int bufferSize = 256 * 1024)
         {
             _stream = stream;
             _buffer = new byte[bufferSize];
