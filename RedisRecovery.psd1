@@ -17,6 +17,7 @@
         'RedisRecovery.Aof.format.ps1xml'
         'RedisRecovery.Instance.format.ps1xml'
         'RedisRecovery.Restore.format.ps1xml'
+        'RedisRecovery.Snapshot.format.ps1xml'
     )
     CmdletsToExport        = @(
         'Get-RedisBackup'
@@ -26,6 +27,8 @@
         'Repair-AofFile'
         'Get-RedisInstanceStatus'
         'Restore-RedisDatabase'
+        'Backup-RdbSnapshot'
+        'Test-RedisBackup'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Linq;
 using System.Threading.Tasks;
 using RedisRecovery.Aof;
+using RedisRecovery.Backup;
 using RedisRecovery.Rdb;
 using RedisRecovery.Resp;
 using RedisRecovery.Restore;
@@ -23,6 +24,7 @@ namespace RedisRecovery.Bench
             ["aof-plan"] = AofPlanAsync,
             ["s3-upload"] = S3TransferBench.UploadAsync,
             ["s3-download"] = S3TransferBench.DownloadAsync,
+            ["backup-replication"] = BackupReplicationAsync,
         };
 
         public static async Task<int> Main(string[] args)
@@ -159,6 +161,28 @@ namespace RedisRecovery.Bench
             var watch = Stopwatch.StartNew();
             var plan = await AofRepairer.PlanAsync(arguments[0], request);
             Console.WriteLine($"{plan.Describe()}; requires_force={plan.RequiresForce} seconds={watch.Elapsed.TotalSeconds:F3}");
+            return 0;
+        }
+
+        /// <summary>
+        /// backup-replication ENDPOINT DIRECTORY: one Backup-RdbSnapshot -Method Replication (stream, SHA-256, fsync,
+        /// full parse, sidecar, rename) and the time it took.
+        /// </summary>
+        private static async Task<int> BackupReplicationAsync(string[] args)
+        {
+            if (args.Length != 2)
+            {
+                Console.Error.WriteLine("usage: RedisRecovery.Bench backup-replication <endpoint> <directory>");
+                return 2;
+            }
+            var watch = Stopwatch.StartNew();
+            var backup = await SnapshotBackup.RunAsync(new SnapshotRequest(new RedisConnectionOptions(RedisEndpoint.Parse(args[0])), args[1])
+            {
+                Method = SnapshotMethod.Replication,
+            });
+            watch.Stop();
+            Console.WriteLine($"{backup.Path}: bytes={backup.SizeBytes} keys={backup.KeyCount} sha256={backup.Sha256} seconds={watch.Elapsed.TotalSeconds:F3} " +
+                $"MiB/s={backup.SizeBytes / 1048576.0 / watch.Elapsed.TotalSeconds:F1}");
             return 0;
         }
     }

@@ -5,12 +5,12 @@ BeforeAll {
 
     $script:password = 'Pester-Pa55'
     $script:aclPassword = 'Alice-Pa55'
-    $script:plain = Start-TestRedisServer -Directory (Join-Path $TestDrive 'plain') -ExtraArgs @('--save', '"900 1"', '--appendonly', 'yes')
+    $script:plain = Start-TestRedisServer -Directory (Join-Path $TestDrive 'plain') -ExtraArgs @('--save', '900 1', '--appendonly', 'yes')
     $script:secured = Start-TestRedisServer -Directory (Join-Path $TestDrive 'secured') -ExtraArgs @(
         '--requirepass', $script:password, '--user', 'alice', 'on', ">$($script:aclPassword)", '~*', '+@all')
     $script:managed = Start-TestRedisServer -Directory (Join-Path $TestDrive 'managed') -ExtraArgs @(
-        '--rename-command', 'CONFIG', '""', '--rename-command', 'SYNC', '""', '--rename-command', 'PSYNC', '""',
-        '--rename-command', 'BGSAVE', '""', '--rename-command', 'DEBUG', '""')
+        '--rename-command', 'CONFIG', '', '--rename-command', 'SYNC', '', '--rename-command', 'PSYNC', '',
+        '--rename-command', 'BGSAVE', '', '--rename-command', 'DEBUG', '')
 
     redis-cli -p $script:plain.Port set greeting hello | Out-Null
     redis-cli -p $script:plain.Port -n 2 set counter 1 EX 600 | Out-Null

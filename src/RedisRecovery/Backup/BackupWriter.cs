@@ -41,6 +41,9 @@ namespace RedisRecovery.Backup
         /// <summary>The server's version (INFO server) when known; otherwise the RDB's own redis-ver is used.</summary>
         public string? RedisVersion { get; init; }
 
+        /// <summary>Why the method was used (a fallback's reason); carried to the result, not to the sidecar.</summary>
+        public string? MethodDetail { get; init; }
+
         public string FileName => BackupFileName.For(Name, CreatedUtc);
     }
 
@@ -166,7 +169,7 @@ namespace RedisRecovery.Backup
                 throw;
             }
             var location = new BackupLocation(Destination.Location, fileName, committed.FullLocation, Destination.PathOf(sidecarName));
-            return RdbBackup.FromSidecar(sidecar, location, BackupStatus.Ok, null);
+            return RdbBackup.FromSidecar(sidecar, location, BackupStatus.Ok, null, request.MethodDetail);
         }
     }
 }

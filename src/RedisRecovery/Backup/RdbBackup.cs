@@ -29,6 +29,9 @@ namespace RedisRecovery.Backup
         /// <summary>The method actually used; null when the sidecar is missing or unreadable.</summary>
         public BackupMethod? Method { get; init; }
 
+        /// <summary>Why <see cref="Method"/> was used (a fallback's reason); known only on the result of the backup itself.</summary>
+        public string? MethodDetail { get; init; }
+
         /// <summary>When the backup was taken (UTC): from the sidecar, or from the file name without one.</summary>
         public DateTime CreatedUtc { get; init; }
 
@@ -61,7 +64,7 @@ namespace RedisRecovery.Backup
 
         public override string ToString() => Path;
 
-        internal static RdbBackup FromSidecar(BackupSidecar sidecar, BackupLocation location, BackupStatus status, string? statusDetail) => new RdbBackup
+        internal static RdbBackup FromSidecar(BackupSidecar sidecar, BackupLocation location, BackupStatus status, string? statusDetail, string? methodDetail = null) => new RdbBackup
         {
             Path = location.Path,
             Name = sidecar.Name,
@@ -70,6 +73,7 @@ namespace RedisRecovery.Backup
             SidecarPath = location.SidecarPath,
             Endpoint = sidecar.Endpoint,
             Method = sidecar.Method,
+            MethodDetail = methodDetail,
             CreatedUtc = sidecar.CreatedUtc,
             SizeBytes = sidecar.SizeBytes,
             Sha256 = sidecar.Sha256,

@@ -34,6 +34,9 @@ namespace RedisRecovery.Rdb
 
         public IReadOnlyDictionary<int, long> KeysPerDatabase { get; init; } = new Dictionary<int, long>();
 
+        /// <summary><see cref="AlreadyExpired"/> by database: what a server loading the file drops from each.</summary>
+        public IReadOnlyDictionary<int, long> AlreadyExpiredPerDatabase { get; init; } = new Dictionary<int, long>();
+
         public IReadOnlyDictionary<RdbValueType, long> KeysPerType { get; init; } = new Dictionary<RdbValueType, long>();
 
         public IReadOnlyDictionary<RdbValueEncoding, long> KeysPerEncoding { get; init; } = new Dictionary<RdbValueEncoding, long>();
@@ -91,6 +94,7 @@ namespace RedisRecovery.Rdb
             var nowMs = (options.Now ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds();
             // Counted in arrays (enums are small) and per database run: a dictionary lookup per key costs more than reading it.
             var perDatabase = new Dictionary<int, long>();
+            var expiredPerDatabase = new Dictionary<int, long>();
             var perType = new long[Enum.GetValues(typeof(RdbValueType)).Length];
             var perEncoding = new long[Enum.GetValues(typeof(RdbValueEncoding)).Length];
             var database = -1;
@@ -120,6 +124,8 @@ namespace RedisRecovery.Rdb
                         if (expiry < nowMs)
                         {
                             expired++;
+                            expiredPerDatabase.TryGetValue(entry.Database, out var expiredHere);
+                            expiredPerDatabase[entry.Database] = expiredHere + 1;
                         }
                     }
                     if (entry.Database != database)
@@ -162,6 +168,7 @@ namespace RedisRecovery.Rdb
                 Expires = expires,
                 AlreadyExpired = expired,
                 KeysPerDatabase = perDatabase,
+                AlreadyExpiredPerDatabase = expiredPerDatabase,
                 KeysPerType = NonZero<RdbValueType>(perType),
                 KeysPerEncoding = NonZero<RdbValueEncoding>(perEncoding),
                 FunctionLibraries = info.Functions.Count,

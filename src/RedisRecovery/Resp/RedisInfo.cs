@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
 
 namespace RedisRecovery.Resp
 {
@@ -24,6 +26,33 @@ namespace RedisRecovery.Resp
         }
 
         public IEnumerable<KeyValuePair<string, string>> Fields => _fields;
+
+        /// <summary>Runs INFO <paramref name="section"/> on the connection and parses the reply.</summary>
+        public static async Task<RedisInfo> ReadAsync(RedisConnection connection, string section, CancellationToken cancellationToken)
+        {
+            var reply = await connection.ExecuteAsync(new RedisCommand("INFO", section), cancellationToken).ConfigureAwait(false);
+            return new RedisInfo(reply.AsString() ?? string.Empty);
+        }
+
+        /// <summary>
+        /// Keys per database from the keyspace section ("db3:keys=10,expires=2,avg_ttl=0"): only databases that
+        /// hold keys are listed.
+        /// </summary>
+        public IReadOnlyDictionary<int, long> KeysPerDatabase()
+        {
+            var keys = new SortedDictionary<int, long>();
+            foreach (var field in _fields)
+            {
+                if (field.Key.StartsWith("db", StringComparison.Ordinal) &&
+                    int.TryParse(field.Key.Substring(2), NumberStyles.None, CultureInfo.InvariantCulture, out var database) &&
+                    ParseList(field.Value).TryGetValue("keys", out var text) &&
+                    long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+                {
+                    keys[database] = count;
+                }
+            }
+            return keys;
+        }
 
         public string? this[string name] => _fields.TryGetValue(name, out var value) ? value : null;
 

@@ -38,7 +38,7 @@ namespace RedisRecovery.Tests.Backup
                     await source.CopyToAsync(destination, 4096, ct);
                 },
                 (staged, ct) => VerifyWithRedisCheckRdb(staged, expected.DbSize ?? new Dictionary<int, long>()),
-                new SynchronousProgress(progress.Add),
+                new SynchronousProgress<long>(progress.Add),
                 CancellationToken.None);
 
             var fileName = "cache-6379_20261122T020007Z.rdb";
@@ -226,16 +226,6 @@ namespace RedisRecovery.Tests.Backup
             {
                 Assert.Equal(file.Value, File.ReadAllBytes(directory.FullPath(file.Key)));
             }
-        }
-
-        /// <summary>Progress<T> posts to the thread pool; tests need every report before asserting.</summary>
-        private sealed class SynchronousProgress : IProgress<long>
-        {
-            private readonly Action<long> _report;
-
-            public SynchronousProgress(Action<long> report) => _report = report;
-
-            public void Report(long value) => _report(value);
         }
     }
 }

@@ -1,0 +1,148 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using RedisRecovery.Backup;
+using RedisRecovery.Resp;
+
+namespace RedisRecovery.PowerShell.Commands
+{
+    /// <summary>
+    /// Takes a point-in-time RDB backup of each endpoint into a directory, atomically, checksummed and verified,
+    /// with a sidecar, and outputs the cataloged backup. Endpoints from the pipeline run one after the other, or
+    /// up to -ThrottleLimit at once.
+    /// </summary>
+    [Cmdlet(VerbsData.Backup, "RdbSnapshot", SupportsShouldProcess = true, DefaultParameterSetName = DirectoryParameterSet)]
+    [OutputType(typeof(RdbBackup))]
+    public sealed class BackupRdbSnapshotCommand : RedisEndpointCmdlet
+    {
+        public const string DirectoryParameterSet = "Directory";
+        private readonly List<string> _queued = new();
+
+        /// <summary>host:port, redis://, rediss:// or a unix socket path; Get-RedisInstanceStatus objects bind by their Endpoint.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        public string[] Endpoint { get; set; } = null!;
+
+        /// <summary>The backup directory (created when missing).</summary>
+        [Parameter(Mandatory = true, Position = 1, ParameterSetName = DirectoryParameterSet)]
+        [ValidateNotNullOrEmpty]
+        public string Destination { get; set; } = null!;
+
+        /// <summary>The backup series in the file name; default host-port of the endpoint.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Name { get; set; }
+
+        [Parameter]
+        public SnapshotMethod Method { get; set; } = SnapshotMethod.Auto;
+
+        /// <summary>Limit on commands per second of the logical method, so it does not starve the source.</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int MaxOpsPerSecond { get; set; }
+
+        /// <summary>Endpoints backed up at the same time; 1 (the default) backs them up one after the other.</summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 1;
+
+        /// <summary>Longest silence from the server, and longest wait for a BGSAVE to finish.</summary>
+        [Parameter]
+        public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(5);
+
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            if (Destination.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
+            {
+                ThrowTerminatingError(new ErrorRecord(new PSNotSupportedException("Backing up straight to S3 is not supported yet: back up to a directory, then copy the backup."),
+                    "DestinationNotSupported", ErrorCategory.NotImplemented, Destination));
+            }
+            Destination = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination);
+        }
+
+        protected override void ProcessRecord()
+        {
+            foreach (var endpoint in Endpoint)
+            {
+                if (!ShouldProcess($"{endpoint} -> {Destination}", "Back up RDB snapshot"))
+                {
+                    continue;
+                }
+                if (ThrottleLimit > 1)
+                {
+                    _queued.Add(endpoint);
+                }
+                else
+                {
+                    Report(endpoint, RunEngine(hooks => BackupAsync(endpoint, hooks)));
+                }
+            }
+        }
+
+        protected override void EndProcessing()
+        {
+            if (_queued.Count == 0)
+            {
+                return;
+            }
+            var outcomes = RunEngine(async hooks =>
+            {
+                using var slots = new SemaphoreSlim(ThrottleLimit);
+                return await Task.WhenAll(_queued.Select(async endpoint =>
+                {
+                    await slots.WaitAsync(hooks.Cancellation).ConfigureAwait(false);
+                    try
+                    {
+                        return await BackupAsync(endpoint, hooks).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        slots.Release();
+                    }
+                })).ConfigureAwait(false);
+            });
+            for (var i = 0; i < outcomes.Length; i++)
+            {
+                Report(_queued[i], outcomes[i]);
+            }
+        }
+
+        /// <summary>One endpoint's backup; a failure is returned, not thrown, so the other endpoints go on.</summary>
+        private async Task<(RdbBackup? Backup, Exception? Failure)> BackupAsync(string endpoint, EngineHooks hooks)
+        {
+            try
+            {
+                var connection = CreateConnectionOptions(RedisEndpoint.Parse(endpoint));
+                connection.CommandTimeout = Timeout;
+                var request = new SnapshotRequest(connection, Destination)
+                {
+                    Name = Name,
+                    Method = Method,
+                    MaxOpsPerSecond = MaxOpsPerSecond > 0 ? MaxOpsPerSecond : null,
+                    Timeout = Timeout,
+                };
+                return (await SnapshotBackup.RunAsync(request, hooks.Progress, hooks.Log, hooks.Cancellation).ConfigureAwait(false), null);
+            }
+            catch (Exception failure) when (failure is not OperationCanceledException || !hooks.Cancellation.IsCancellationRequested)
+            {
+                return (null, failure);
+            }
+        }
+
+        private void Report(string endpoint, (RdbBackup? Backup, Exception? Failure) outcome)
+        {
+            if (outcome.Backup != null)
+            {
+                WriteObject(outcome.Backup);
+            }
+            else
+            {
+                WriteError(ToErrorRecord(outcome.Failure!, endpoint));
+            }
+        }
+    }
+}
