@@ -17,6 +17,7 @@ namespace RedisRecovery.Bench
         private static readonly Dictionary<string, Func<string[], Task<int>>> s_verbs = new()
         {
             ["rdb-check"] = RdbCheckAsync,
+            ["rdb-read"] = RdbReadAsync,
             ["restore"] = RestoreAsync,
             ["restore-protocol"] = RestoreProtocolAsync,
             ["aof-check"] = AofCheckAsync,
@@ -58,6 +59,23 @@ namespace RedisRecovery.Bench
             return status;
         }
 
+        /// <summary>rdb-read RDB: reads every entry with its value as a restore does, and sends nothing: the reading side's share of a restore.</summary>
+        private static async Task<int> RdbReadAsync(string[] args)
+        {
+            var watch = Stopwatch.StartNew();
+            var allocatedBefore = GC.GetTotalAllocatedBytes();
+            long entries = 0;
+            using (var reader = new RdbReader(System.IO.File.OpenRead(args[0]), new RdbReaderOptions { SourceName = args[0] }))
+            {
+                while (await reader.ReadEntryAsync() is RdbEntry)
+                {
+                    entries++;
+                }
+            }
+            Console.WriteLine($"rdb-read: entries={entries} seconds={watch.Elapsed.TotalSeconds:F2} allocated_bytes_per_entry={(GC.GetTotalAllocatedBytes() - allocatedBefore) / Math.Max(1, entries)}");
+            return 0;
+        }
+
         /// <summary>restore RDB ENDPOINT: restores the file online into an empty server and prints keys, time, rate and peak memory.</summary>
         private static async Task<int> RestoreAsync(string[] args)
         {
@@ -70,9 +88,11 @@ namespace RedisRecovery.Bench
             watch.Stop();
             using var self = Process.GetCurrentProcess();
             Console.WriteLine($"restore: keys={result.KeysRestored} via_commands={result.KeysViaCommandsCount} failed={result.KeysFailedCount} bytes={result.Bytes} " +
-                $"seconds={watch.Elapsed.TotalSeconds:F2} of_which_verification={result.VerificationDuration.TotalSeconds:F2} " +
+                $"seconds={watch.Elapsed.TotalSeconds:F2} of_which_verification={result.VerificationDuration.TotalSeconds:F2} (digest {result.DigestDuration.TotalSeconds:F2}) " +
                 $"keys_per_second_without_verification={result.KeysRestored / (watch.Elapsed - result.VerificationDuration).TotalSeconds:F0} " +
-                $"peak_working_set_mib={self.PeakWorkingSet64 / (1024 * 1024)} verified={result.Verified} ({result.VerificationDetail})");
+                $"peak_working_set_mib={self.PeakWorkingSet64 / (1024 * 1024)} allocated_mib={GC.GetTotalAllocatedBytes() / (1024 * 1024)} " +
+                $"gc_heap_after_last_gc_mib={GC.GetGCMemoryInfo().HeapSizeBytes / (1024 * 1024)} gc_committed_mib={GC.GetGCMemoryInfo().TotalCommittedBytes / (1024 * 1024)} gen0_gcs={GC.CollectionCount(0)} gen2_gcs={GC.CollectionCount(2)} " +
+                $"verified={result.Verified} ({result.VerificationDetail})");
             return result.Verified == true ? 0 : 1;
         }
 

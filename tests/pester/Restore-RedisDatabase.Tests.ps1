@@ -30,6 +30,14 @@ Describe 'Restore-RedisDatabase' {
         Get-KeyCount 15 | Should -Be 3
     }
 
+    It 'verifies by key counts only with -SkipDigest' {
+        $result = Restore-RedisDatabase -Path $script:rdb -Endpoint $script:target.Endpoint -SkipDigest -Confirm:$false
+        $result.Verified | Should -BeTrue
+        $result.TargetDigest | Should -BeNullOrEmpty
+        $result.DigestDuration | Should -Be ([TimeSpan]::Zero)
+        $result.VerificationDetail | Should -Match 'DEBUG DIGEST skipped'
+    }
+
     It 'binds backups from the pipeline by their Path property' {
         $backup = [pscustomobject]@{ Path = $script:rdb; Endpoint = 'not-the-target:1' }
         $result = $backup | Restore-RedisDatabase -Endpoint $script:target.Endpoint -Database 3 -TargetDatabase 5 -Confirm:$false

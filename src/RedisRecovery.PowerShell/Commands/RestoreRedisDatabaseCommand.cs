@@ -72,6 +72,10 @@ namespace RedisRecovery.PowerShell.Commands
         [ValidateNotNullOrEmpty]
         public string? Journal { get; set; }
 
+        /// <summary>Verify by key counts only, without DEBUG DIGEST (which blocks the server for seconds per million keys).</summary>
+        [Parameter(ParameterSetName = OnlineParameterSet)]
+        public SwitchParameter SkipDigest { get; set; }
+
         [Parameter(ParameterSetName = OnlineParameterSet)]
         public DateTimeOffset? ToTimestamp { get; set; }
 
@@ -177,6 +181,7 @@ namespace RedisRecovery.PowerShell.Commands
             JournalPath = journal,
             ToTimestamp = ToTimestamp,
             BeforeCommand = BeforeCommand,
+            SkipDigest = SkipDigest,
             StopServer = OnPipelineThread(StopCommand, hooks),
             StartServer = OnPipelineThread(StartCommand, hooks),
         };

@@ -21,19 +21,45 @@ namespace RedisRecovery.Rdb
         /// value's type, which every server able to read the type accepts (RESTORE refuses versions newer than its own).</summary>
         public static byte[] Create(byte typeId, ReadOnlySpan<byte> value, int? rdbVersion = null)
         {
-            var version = rdbVersion ?? RdbFormat.MinimumVersionOf(typeId);
-            if (version < 1 || version > ushort.MaxValue)
-            {
-                throw new ArgumentOutOfRangeException(nameof(rdbVersion), "An RDB version is between 1 and 65535.");
-            }
             var payload = new byte[1 + value.Length + FooterLength];
             payload[0] = typeId;
             value.CopyTo(payload.AsSpan(1));
-            var footer = payload.AsSpan(1 + value.Length);
-            BinaryPrimitives.WriteUInt16LittleEndian(footer, (ushort)version);
-            var crc = Crc64.Compute(payload.AsSpan(0, payload.Length - 8));
-            BinaryPrimitives.WriteUInt64LittleEndian(footer.Slice(2), crc);
+            Footer(ChecksumOf(typeId, value), rdbVersion ?? RdbFormat.MinimumVersionOf(typeId)).CopyTo(payload.AsSpan(1 + value.Length));
             return payload;
+        }
+
+        /// <summary>The CRC64 of a payload's type byte and value (what <see cref="Footer"/> continues).</summary>
+        public static ulong ChecksumOf(byte typeId, ReadOnlySpan<byte> value) => Crc64.Update(Crc64.Update(0, TypeByte(typeId).Span), value);
+
+        /// <summary>
+        /// The footer (version, then CRC64 of everything before it) for a payload whose type byte and value have the CRC64
+        /// <paramref name="checksumSoFar"/>: a payload can then be sent in pieces, or streamed, without being assembled.
+        /// </summary>
+        public static byte[] Footer(ulong checksumSoFar, int rdbVersion)
+        {
+            if (rdbVersion < 1 || rdbVersion > ushort.MaxValue)
+            {
+                throw new ArgumentOutOfRangeException(nameof(rdbVersion), "An RDB version is between 1 and 65535.");
+            }
+            var footer = new byte[FooterLength];
+            BinaryPrimitives.WriteUInt16LittleEndian(footer, (ushort)rdbVersion);
+            BinaryPrimitives.WriteUInt64LittleEndian(footer.AsSpan(2), Crc64.Update(checksumSoFar, footer.AsSpan(0, 2)));
+            return footer;
+        }
+
+        /// <summary>A payload's first byte, as a shared one-byte buffer per type.</summary>
+        public static ReadOnlyMemory<byte> TypeByte(byte typeId) => s_typeBytes[typeId];
+
+        private static readonly byte[][] s_typeBytes = BuildTypeBytes();
+
+        private static byte[][] BuildTypeBytes()
+        {
+            var bytes = new byte[256][];
+            for (var i = 0; i < bytes.Length; i++)
+            {
+                bytes[i] = new[] { (byte)i };
+            }
+            return bytes;
         }
 
         /// <summary>The payload for an entry whose value is held in memory.</summary>

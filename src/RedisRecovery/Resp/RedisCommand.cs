@@ -13,10 +13,43 @@ namespace RedisRecovery.Resp
     {
         private RedisArgument(ReadOnlyMemory<byte> bytes)
         {
-            Bytes = bytes;
+            Head = ReadOnlyMemory<byte>.Empty;
+            Body = bytes;
+            Tail = ReadOnlyMemory<byte>.Empty;
         }
 
-        public ReadOnlyMemory<byte> Bytes { get; }
+        private RedisArgument(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail)
+        {
+            Head = head;
+            Body = body;
+            Tail = tail;
+        }
+
+        /// <summary>The argument's bytes (joined into a new array when it was made with <see cref="Framed"/>).</summary>
+        public ReadOnlyMemory<byte> Bytes => Head.IsEmpty && Tail.IsEmpty ? Body : Join();
+
+        public int Length => Head.Length + Body.Length + Tail.Length;
+
+        internal ReadOnlyMemory<byte> Head { get; }
+
+        internal ReadOnlyMemory<byte> Body { get; }
+
+        internal ReadOnlyMemory<byte> Tail { get; }
+
+        /// <summary>
+        /// One argument sent as three consecutive pieces, never joined in memory: a DUMP payload is a type byte, the
+        /// value as the source file holds it and a footer, and a bulk restore would otherwise copy every value once more.
+        /// </summary>
+        public static RedisArgument Framed(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail) => new(head, body, tail);
+
+        private ReadOnlyMemory<byte> Join()
+        {
+            var joined = new byte[Length];
+            Head.Span.CopyTo(joined);
+            Body.Span.CopyTo(joined.AsSpan(Head.Length));
+            Tail.Span.CopyTo(joined.AsSpan(Head.Length + Body.Length));
+            return joined;
+        }
 
         public static implicit operator RedisArgument(string text) => new(Encoding.UTF8.GetBytes(text));
 
@@ -70,7 +103,7 @@ namespace RedisRecovery.Resp
                 long length = HeaderLength(Arguments.Count + 1) + HeaderLength(nameLength) + nameLength + 2;
                 foreach (var argument in Arguments)
                 {
-                    length += HeaderLength(argument.Bytes.Length) + argument.Bytes.Length + 2;
+                    length += HeaderLength(argument.Length) + argument.Length + 2;
                 }
                 return length;
             }

@@ -244,6 +244,12 @@ namespace RedisRecovery.Resp
 
         internal ValueTask WriteEncodedAsync(ReadOnlyMemory<byte> encoded, CancellationToken token) => _writer.WriteEncodedAsync(encoded, token);
 
+        internal ValueTask WriteStreamedAsync(RedisCommand head, Stream source, long length, IReadOnlyList<RedisArgument> tail, CancellationToken token) =>
+            _writer.WriteStreamedAsync(head, source, length, tail, token);
+
+        /// <summary>Consumes a buffered "+OK" reply without allocating (the reply to almost every command of a bulk load).</summary>
+        internal bool TryTakeBufferedOk() => _reader.TryTakeBufferedOk();
+
         internal ValueTask FlushAsync(CancellationToken token) => _writer.FlushAsync(token);
 
         /// <summary>Each reply proves the server is alive: the command timeout counts from the last one.</summary>

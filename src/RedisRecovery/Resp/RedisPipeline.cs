@@ -47,6 +47,12 @@ namespace RedisRecovery.Resp
                 ? Buffered(tag, encoded.Length)
                 : SendCoreAsync(name, encoded.Length, token => _connection.WriteEncodedAsync(encoded, token), tag, cancellationToken);
 
+        /// <summary>Sends <paramref name="head"/>, then an argument streamed from <paramref name="source"/>, then <paramref name="tail"/>:
+        /// for values too large to hold in memory.</summary>
+        public Task SendStreamedAsync(RedisCommand head, System.IO.Stream source, long length, IReadOnlyList<RedisArgument> tail, TTag tag,
+            CancellationToken cancellationToken = default) =>
+            SendCoreAsync(head.Name, head.EncodedLength + length, token => _connection.WriteStreamedAsync(head, source, length, tail, token), tag, cancellationToken);
+
         private bool FitsInFlight(long size) => _inFlightBytes + size <= _connection.MaxInFlightBytes;
 
         /// <summary>Accounts for a command that went into the write buffer without I/O (the common case of a bulk load).</summary>
@@ -91,7 +97,7 @@ namespace RedisRecovery.Resp
             }
             while (_unanswered.Count > 0 && (_inFlightBytes > target || target == 0))
             {
-                var reply = await _connection.ReadReplyCoreAsync(token).ConfigureAwait(false);
+                var reply = _connection.TryTakeBufferedOk() ? RespValue.Ok : await _connection.ReadReplyCoreAsync(token).ConfigureAwait(false);
                 var (tag, size) = _unanswered.Dequeue();
                 _inFlightBytes -= size;
                 Answered++;

@@ -95,6 +95,18 @@ namespace RedisRecovery.Resp
             return count;
         }
 
+        /// <summary>Consumes the next reply when it is "+OK" and already buffered; false leaves everything as it was.</summary>
+        public bool TryTakeBufferedOk()
+        {
+            if (_end - _start < 5 || _buffer[_start] != (byte)'+' || _buffer[_start + 1] != (byte)'O' || _buffer[_start + 2] != (byte)'K'
+                || _buffer[_start + 3] != (byte)'\r' || _buffer[_start + 4] != (byte)'\n')
+            {
+                return false;
+            }
+            _start += 5;
+            return true;
+        }
+
         private async ValueTask<RespValue> ReadValueAsync(int depth, CancellationToken cancellationToken)
         {
             if (depth > MaxNesting)

@@ -33,6 +33,9 @@ namespace RedisRecovery.Resp
     {
         private static readonly IReadOnlyList<RespValue> NoItems = Array.Empty<RespValue>();
 
+        /// <summary>The "+OK" simple string (shared: bulk loads read millions of them).</summary>
+        public static readonly RespValue Ok = FromBytes(RespType.SimpleString, new[] { (byte)'O', (byte)'K' });
+
         public static readonly RespValue Null = new(RespType.Null, null, 0, 0, NoItems);
 
         private RespValue(RespType type, byte[]? bytes, long integer, double number, IReadOnlyList<RespValue> items)

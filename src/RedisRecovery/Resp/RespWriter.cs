@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Text;
@@ -17,7 +18,8 @@ namespace RedisRecovery.Resp
         private readonly byte[] _buffer;
         private int _length;
 
-        public RespWriter(Stream stream, int bufferSize = 64 * 1024)
+        // 256 KiB: a bulk load sends a gigabyte in four times fewer writes than with 64 KiB (one buffer per connection).
+        public RespWriter(Stream stream, int bufferSize = 256 * 1024)
         {
             _stream = stream;
             _buffer = new byte[bufferSize];
@@ -26,10 +28,10 @@ namespace RedisRecovery.Resp
         public async ValueTask WriteAsync(RedisCommand command, CancellationToken cancellationToken)
         {
             await WriteHeaderAsync('*', command.Arguments.Count + 1, cancellationToken).ConfigureAwait(false);
-            await WriteBulkAsync(Encoding.UTF8.GetBytes(command.Name), cancellationToken).ConfigureAwait(false);
+            await WriteArgumentAsync(Encoding.UTF8.GetBytes(command.Name), cancellationToken).ConfigureAwait(false);
             foreach (var argument in command.Arguments)
             {
-                await WriteBulkAsync(argument.Bytes, cancellationToken).ConfigureAwait(false);
+                await WriteArgumentAsync(argument, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -48,10 +50,13 @@ namespace RedisRecovery.Resp
             at += BulkName(span.Slice(at), command.Name);
             foreach (var argument in command.Arguments)
             {
-                var bytes = argument.Bytes.Span;
-                at += Header(span.Slice(at), (byte)'$', bytes.Length);
-                bytes.CopyTo(span.Slice(at));
-                at += bytes.Length;
+                at += Header(span.Slice(at), (byte)'$', argument.Length);
+                argument.Head.Span.CopyTo(span.Slice(at));
+                at += argument.Head.Length;
+                argument.Body.Span.CopyTo(span.Slice(at));
+                at += argument.Body.Length;
+                argument.Tail.Span.CopyTo(span.Slice(at));
+                at += argument.Tail.Length;
                 span[at++] = (byte)'\r';
                 span[at++] = (byte)'\n';
             }
@@ -96,6 +101,39 @@ namespace RedisRecovery.Resp
             return at;
         }
 
+        /// <summary>
+        /// Writes <paramref name="head"/> followed by one argument of <paramref name="length"/> bytes read from
+        /// <paramref name="source"/> (a value too large to hold in memory passes through this buffer), then <paramref name="tail"/>.
+        /// </summary>
+        public async ValueTask WriteStreamedAsync(RedisCommand head, Stream source, long length, IReadOnlyList<RedisArgument> tail, CancellationToken cancellationToken)
+        {
+            await WriteHeaderAsync('*', head.Arguments.Count + 2 + tail.Count, cancellationToken).ConfigureAwait(false);
+            await WriteArgumentAsync(Encoding.UTF8.GetBytes(head.Name), cancellationToken).ConfigureAwait(false);
+            foreach (var argument in head.Arguments)
+            {
+                await WriteArgumentAsync(argument, cancellationToken).ConfigureAwait(false);
+            }
+            await WriteHeaderAsync('$', length, cancellationToken).ConfigureAwait(false);
+            await FlushBufferAsync(cancellationToken).ConfigureAwait(false);
+            for (var remaining = length; remaining > 0;)
+            {
+                var read = await source.ReadAsync(_buffer, 0, (int)Math.Min(_buffer.Length, remaining), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new EndOfStreamException($"The streamed argument ended {remaining} bytes before its stated length.");
+                }
+                remaining -= read;
+                await WriteStreamAsync(_buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            }
+            await EnsureRoomAsync(2, cancellationToken).ConfigureAwait(false);
+            _buffer[_length++] = (byte)'\r';
+            _buffer[_length++] = (byte)'\n';
+            foreach (var argument in tail)
+            {
+                await WriteArgumentAsync(argument, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         /// <summary>Writes bytes that are already a RESP command (an AOF's commands are stored that way).</summary>
         public async ValueTask WriteEncodedAsync(ReadOnlyMemory<byte> encoded, CancellationToken cancellationToken)
         {
@@ -117,9 +155,20 @@ namespace RedisRecovery.Resp
             await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        private async ValueTask WriteBulkAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+        private async ValueTask WriteArgumentAsync(RedisArgument argument, CancellationToken cancellationToken)
         {
-            await WriteHeaderAsync('$', payload.Length, cancellationToken).ConfigureAwait(false);
+            await WriteHeaderAsync('$', argument.Length, cancellationToken).ConfigureAwait(false);
+            await WritePieceAsync(argument.Head, cancellationToken).ConfigureAwait(false);
+            await WritePieceAsync(argument.Body, cancellationToken).ConfigureAwait(false);
+            await WritePieceAsync(argument.Tail, cancellationToken).ConfigureAwait(false);
+            await EnsureRoomAsync(2, cancellationToken).ConfigureAwait(false);
+            _buffer[_length++] = (byte)'\r';
+            _buffer[_length++] = (byte)'\n';
+        }
+
+        /// <summary>Bytes of an argument: copied into the buffer, or written straight through when large.</summary>
+        private async ValueTask WritePieceAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+        {
             if (payload.Length > _buffer.Length / 2)
             {
                 await FlushBufferAsync(cancellationToken).ConfigureAwait(false);
@@ -131,9 +180,6 @@ namespace RedisRecovery.Resp
                 payload.Span.CopyTo(_buffer.AsSpan(_length));
                 _length += payload.Length;
             }
-            await EnsureRoomAsync(2, cancellationToken).ConfigureAwait(false);
-            _buffer[_length++] = (byte)'\r';
-            _buffer[_length++] = (byte)'\n';
         }
 
         private async ValueTask WriteHeaderAsync(char prefix, long count, CancellationToken cancellationToken)

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
@@ -24,10 +23,11 @@ namespace RedisRecovery.Restore
         private const string ValueTooLargeId = "RestoreValueTooLarge";
         private const long DeferredBytesLimit = 16 * 1024 * 1024;
         private const int CheckpointEntries = 8192;
-        private const int PreparedQueueCapacity = 2048;
         private static readonly RedisArgument NoExpiry = 0;
         private static readonly RedisArgument ReplaceArgument = "REPLACE";
         private static readonly RedisArgument AbsoluteTtlArgument = "ABSTTL";
+        private static readonly RedisArgument IdleTimeArgument = "IDLETIME";
+        private static readonly RedisArgument FrequencyArgument = "FREQ";
         private static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(1);
         private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
@@ -77,77 +77,45 @@ namespace RedisRecovery.Restore
         public int MapDatabase(int sourceDatabase) => _options.TargetDatabase ?? sourceDatabase;
 
         /// <summary>
-        /// Restores every entry of an RDB (a file, or the preamble of an AOF's part <paramref name="part"/>). Reading and
-        /// encoding (parse, copy, CRC64) run on one thread and sending on another, joined by a bounded queue, so the
-        /// file and the connection are both kept busy.
+        /// Restores every entry of an RDB (a file, or the preamble of an AOF's part <paramref name="part"/>). Reading,
+        /// encoding and sending run on one thread: the server needs a core of its own to apply the commands, and a
+        /// hand-over between two client threads cost more (synchronisation, an object per key) than it overlapped.
         /// </summary>
         public async Task RestoreRdbAsync(RdbReader reader, int part, CancellationToken cancellationToken)
         {
             _sourceLength ??= reader.KnownEnd;
-            var queue = new PreparedQueue(PreparedQueueCapacity);
-            using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var producer = Task.Run(() => PrepareEntriesAsync(reader, ResumeOffsetFor(part), queue, stopReading.Token));
-            try
+            var resumeOffset = ResumeOffsetFor(part);
+            while (await reader.ReadEntryAsync(cancellationToken).ConfigureAwait(false) is RdbEntry entry)
             {
-                while (await queue.TakeAsync(cancellationToken).ConfigureAwait(false) is PreparedEntry prepared)
+                var wanted = (_options.Database is not int only || entry.Database == only) && (_glob == null || _glob.IsMatch(entry.Key));
+                var expired = entry.ExpiresAtMs is long expiry && expiry <= _nowMs;
+                var database = MapDatabase(entry.Database);
+                if (entry.Offset < resumeOffset)
                 {
-                    await SendPreparedAsync(prepared, cancellationToken).ConfigureAwait(false);
-                    _result.Bytes = prepared.Position - reader.StartOffset;
-                    if (prepared.Item != null)
+                    // Written by the interrupted run: it still counts towards what the target must hold.
+                    if (wanted && !expired)
                     {
-                        await MaybeCheckpointAsync(part, prepared.Position, cancellationToken).ConfigureAwait(false);
+                        Count(database, +1);
                     }
+                    continue;
                 }
-                await producer.ConfigureAwait(false);
-            }
-            finally
-            {
-                stopReading.Cancel();
-                queue.Release();
-                await Task.WhenAny(producer).ConfigureAwait(false);
+                if (!wanted)
+                {
+                    _result.KeysSkipped.Filtered++;
+                    continue;
+                }
+                if (expired)
+                {
+                    _result.KeysSkipped.Expired++;
+                    continue;
+                }
+                await RestoreEntryAsync(entry, database, cancellationToken).ConfigureAwait(false);
+                _result.Bytes = reader.Position - reader.StartOffset;
+                await MaybeCheckpointAsync(part, reader.Position, cancellationToken).ConfigureAwait(false);
             }
             _result.Bytes = reader.Position - reader.StartOffset;
             await CheckpointAsync(part, reader.Position, cancellationToken).ConfigureAwait(false);
             await RestoreFunctionsAsync(reader.Info.Functions, cancellationToken).ConfigureAwait(false);
-        }
-
-        /// <summary>The reading side: filters, skips what a resumed run already wrote, and builds each RESTORE command.</summary>
-        private async Task PrepareEntriesAsync(RdbReader reader, long resumeOffset, PreparedQueue queue, CancellationToken cancellationToken)
-        {
-            try
-            {
-                while (await reader.ReadEntryAsync(cancellationToken).ConfigureAwait(false) is RdbEntry entry)
-                {
-                    var wanted = (_options.Database is not int only || entry.Database == only) && (_glob == null || _glob.IsMatch(entry.Key));
-                    var expired = entry.ExpiresAtMs is long expiry && expiry <= _nowMs;
-                    var database = MapDatabase(entry.Database);
-                    if (entry.Offset < resumeOffset)
-                    {
-                        // Written by the interrupted run: it still counts towards what the target must hold.
-                        if (wanted && !expired)
-                        {
-                            await queue.AddAsync(new PreparedEntry(database, reader.Position) { CountOnly = true }, cancellationToken).ConfigureAwait(false);
-                        }
-                        continue;
-                    }
-                    if (!wanted)
-                    {
-                        _result.KeysSkipped.Filtered++;
-                        continue;
-                    }
-                    if (expired)
-                    {
-                        _result.KeysSkipped.Expired++;
-                        continue;
-                    }
-                    await queue.AddAsync(await PrepareAsync(entry, database, reader.Position, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-                }
-                queue.Complete(null);
-            }
-            catch (Exception exception)
-            {
-                queue.Complete(exception);
-            }
         }
 
         /// <summary>
@@ -309,73 +277,130 @@ namespace RedisRecovery.Restore
             }
         }
 
-        private async Task<PreparedEntry> PrepareAsync(RdbEntry entry, int database, long position, CancellationToken cancellationToken)
+        /// <summary>
+        /// Sends one entry as RESTORE, or sets it aside for the command path when the target's RDB version lacks its
+        /// type. A value above the reader's threshold is streamed into the connection, never held.
+        /// </summary>
+        private async Task RestoreEntryAsync(RdbEntry entry, int database, CancellationToken cancellationToken)
         {
-            ReadOnlyMemory<byte> value;
-            try
+            var minimumVersion = RdbFormat.MinimumVersionOf(entry.TypeId);
+            if (minimumVersion > _target.RdbVersion)
             {
-                value = await HoldValueAsync(entry, cancellationToken).ConfigureAwait(false);
-            }
-            catch (RedisRecoveryException tooLarge) when (tooLarge.ErrorId == ValueTooLargeId)
-            {
-                return new PreparedEntry(database, position) { Failure = (entry.KeyText, tooLarge.Message) };
-            }
-            var item = new Deferred(database, entry.Key, entry.TypeId, value, entry.ExpiresAtMs, null);
-            if (RdbFormat.MinimumVersionOf(entry.TypeId) > _target.RdbVersion)
-            {
-                return new PreparedEntry(database, position)
+                ReadOnlyMemory<byte> value;
+                try
                 {
-                    Item = item with { Reason = $"RDB type {entry.TypeId} needs RDB version {RdbFormat.MinimumVersionOf(entry.TypeId)}, the target reads up to {_target.RdbVersion}" },
-                };
+                    value = await HoldValueAsync(entry, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RedisRecoveryException tooLarge) when (tooLarge.ErrorId == ValueTooLargeId)
+                {
+                    _result.AddFailure(database, entry.KeyText, tooLarge.Message);
+                    return;
+                }
+                Count(database, +1);
+                Defer(new Deferred(database, entry.Key, entry.TypeId, value, entry.ExpiresAtMs,
+                    $"RDB type {entry.TypeId} needs RDB version {minimumVersion}, the target reads up to {_target.RdbVersion}"));
+                return;
             }
-            var arguments = new List<RedisArgument>(8)
+            if (!entry.HasBufferedValue)
             {
-                entry.Key,
-                entry.ExpiresAtMs is long expiry ? (RedisArgument)expiry : NoExpiry,
-                RdbDumpPayload.Create(entry.TypeId, value.Span),
-            };
+                await RestoreLargeValueAsync(entry, database, minimumVersion, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            Count(database, +1);
+            await _target.SelectAsync(_pipeline, database, Sent.Control, cancellationToken).ConfigureAwait(false);
+            var serialized = entry.Value;
+            var payload = RedisArgument.Framed(RdbDumpPayload.TypeByte(entry.TypeId), serialized,
+                RdbDumpPayload.Footer(RdbDumpPayload.ChecksumOf(entry.TypeId, serialized.Span), minimumVersion));
+            var options = RestoreOptionArguments(entry);
+            var arguments = new RedisArgument[3 + options.Length];
+            arguments[0] = entry.Key;
+            arguments[1] = Ttl(entry);
+            arguments[2] = payload;
+            options.CopyTo(arguments, 3);
+            var item = new Deferred(database, entry.Key, entry.TypeId, entry.Value, entry.ExpiresAtMs, null);
+            await _target.SendAsync(_pipeline, new RedisCommand("RESTORE", arguments), Sent.ForRestore(item), cancellationToken).ConfigureAwait(false);
+        }
+
+        private static RedisArgument Ttl(RdbEntry entry) => entry.ExpiresAtMs is long expiry ? (RedisArgument)expiry : NoExpiry;
+
+        /// <summary>The arguments after RESTORE's payload.</summary>
+        private RedisArgument[] RestoreOptionArguments(RdbEntry entry)
+        {
+            var count = (ReplaceExisting ? 1 : 0) + (entry.ExpiresAtMs != null ? 1 : 0) + (entry.IdleSeconds != null || entry.LfuFrequency != null ? 2 : 0);
+            if (count == 0)
+            {
+                return Array.Empty<RedisArgument>();
+            }
+            var options = new RedisArgument[count];
+            var at = 0;
             if (ReplaceExisting)
             {
-                arguments.Add(ReplaceArgument);
+                options[at++] = ReplaceArgument;
             }
             if (entry.ExpiresAtMs != null)
             {
-                arguments.Add(AbsoluteTtlArgument);
+                options[at++] = AbsoluteTtlArgument;
             }
             if (entry.IdleSeconds is ulong idle)
             {
-                arguments.Add("IDLETIME");
-                arguments.Add((long)Math.Min(idle, long.MaxValue));
+                options[at++] = IdleTimeArgument;
+                options[at] = (long)Math.Min(idle, long.MaxValue);
             }
             else if (entry.LfuFrequency is byte frequency)
             {
-                arguments.Add("FREQ");
-                arguments.Add((int)frequency);
+                options[at++] = FrequencyArgument;
+                options[at] = (int)frequency;
             }
-            return new PreparedEntry(database, position) { Item = item, Restore = new RedisCommand("RESTORE", arguments) };
+            return options;
         }
 
-        /// <summary>The sending side: RESTORE, or a key set aside for the command path, or a count of what a resumed run wrote.</summary>
-        private async Task SendPreparedAsync(PreparedEntry prepared, CancellationToken cancellationToken)
+        /// <summary>
+        /// RESTORE for a value above the reader's threshold. A RESP bulk string states its length first and an RDB value
+        /// reveals its length only once walked, so the DUMP payload (type, value, version, CRC64 computed on the way)
+        /// goes to a temporary file, which is then streamed into the connection: memory stays at a buffer's size.
+        /// The reply is settled at once, while the file still exists: a refused payload is read back for the command path.
+        /// </summary>
+        private async Task RestoreLargeValueAsync(RdbEntry entry, int database, int payloadVersion, CancellationToken cancellationToken)
         {
-            if (prepared.CountOnly)
+            var spillPath = Path.Combine(Path.GetTempPath(), $"redisrecovery-restore-{Guid.NewGuid():N}.payload");
+            using var spill = new FileStream(spillPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024,
+                FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+            var checksumming = new ChecksummingStream(spill);
+            await checksumming.WriteAsync(RdbDumpPayload.TypeByte(entry.TypeId).ToArray(), 0, 1, cancellationToken).ConfigureAwait(false);
+            await entry.CopyValueToAsync(checksumming, cancellationToken).ConfigureAwait(false);
+            var valueLength = spill.Length - 1;
+            if (valueLength + 1 + RdbDumpPayload.FooterLength > LargestRestorablePayload)
             {
-                Count(prepared.Database, +1);
+                _result.AddFailure(database, entry.KeyText,
+                    $"The value of '{entry.KeyText}' (db {entry.Database}) is {valueLength} bytes: larger than a Redis bulk string may be (512 MiB).");
                 return;
             }
-            if (prepared.Failure is var (key, reason))
+            var footer = RdbDumpPayload.Footer(checksumming.Checksum, payloadVersion);
+            await spill.WriteAsync(footer, 0, footer.Length, cancellationToken).ConfigureAwait(false);
+            await spill.FlushAsync(cancellationToken).ConfigureAwait(false);
+            spill.Position = 0;
+
+            Count(database, +1);
+            await _target.SelectAsync(_pipeline, database, Sent.Control, cancellationToken).ConfigureAwait(false);
+            var options = RestoreOptionArguments(entry);
+            var item = new Deferred(database, entry.Key, entry.TypeId, ReadOnlyMemory<byte>.Empty, entry.ExpiresAtMs, null);
+            await _target.SendStreamedAsync(_pipeline, new RedisCommand("RESTORE", entry.Key, Ttl(entry)), spill, spill.Length, options,
+                Sent.ForRestore(item), cancellationToken).ConfigureAwait(false);
+            await _pipeline.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            var refused = _deferred.FindIndex(deferred => ReferenceEquals(deferred.Key, entry.Key));
+            if (refused >= 0)
             {
-                _result.AddFailure(prepared.Database, key, reason);
-                return;
+                var value = new byte[valueLength];
+                spill.Position = 1;
+                var filled = 0;
+                while (filled < value.Length)
+                {
+                    var read = await spill.ReadAsync(value, filled, value.Length - filled, cancellationToken).ConfigureAwait(false);
+                    filled += read > 0 ? read : throw new IOException("The temporary copy of a value ended early.");
+                }
+                _deferred[refused] = _deferred[refused] with { Value = value };
+                _deferredBytes += value.Length;
             }
-            Count(prepared.Database, +1);
-            if (prepared.Restore is null)
-            {
-                Defer(prepared.Item!);
-                return;
-            }
-            await _target.SelectAsync(_pipeline, prepared.Database, Sent.Control, cancellationToken).ConfigureAwait(false);
-            await _target.SendAsync(_pipeline, prepared.Restore, Sent.ForRestore(prepared.Item!), cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>The serialized value in memory; a value above the reader's threshold is streamed into a buffer of its own size.</summary>
@@ -606,107 +631,44 @@ namespace RedisRecovery.Restore
             return text.Length <= 120 ? text : text.Substring(0, 120) + "...";
         }
 
-        /// <summary>One source entry made ready to send (or a count, or a failure), with the source position after it.</summary>
-        private sealed class PreparedEntry
+        /// <summary>Passes writes through to a stream and keeps the CRC64 of everything written (a DUMP payload's footer).</summary>
+        private sealed class ChecksummingStream : Stream
         {
-            public PreparedEntry(int database, long position)
+            private readonly Stream _inner;
+
+            public ChecksummingStream(Stream inner) => _inner = inner;
+
+            public ulong Checksum { get; private set; }
+
+            public override bool CanRead => false;
+
+            public override bool CanSeek => false;
+
+            public override bool CanWrite => true;
+
+            public override long Length => throw new NotSupportedException();
+
+            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+            public override void Write(byte[] buffer, int offset, int count)
             {
-                Database = database;
-                Position = position;
+                Checksum = Crc64.Update(Checksum, buffer.AsSpan(offset, count));
+                _inner.Write(buffer, offset, count);
             }
 
-            public int Database { get; }
-
-            public long Position { get; }
-
-            public Deferred? Item { get; init; }
-
-            public RedisCommand? Restore { get; init; }
-
-            public bool CountOnly { get; init; }
-
-            public (string Key, string Reason)? Failure { get; init; }
-        }
-
-        /// <summary>
-        /// A bounded hand-over between the reading and the sending side, in batches (one synchronisation per batch, not
-        /// per key); the reader ends it with Complete, which also hands over the last partial batch.
-        /// </summary>
-        private sealed class PreparedQueue
-        {
-            private const int BatchSize = 128;
-            private readonly ConcurrentQueue<List<PreparedEntry>> _batches = new();
-            private readonly SemaphoreSlim _free;
-            private readonly SemaphoreSlim _ready = new(0);
-            private List<PreparedEntry> _filling = new(BatchSize);
-            private List<PreparedEntry>? _taking;
-            private int _takeIndex;
-            private Exception? _failure;
-            private volatile bool _completed;
-
-            public PreparedQueue(int capacity) => _free = new SemaphoreSlim(Math.Max(2, capacity / BatchSize));
-
-            public async Task AddAsync(PreparedEntry item, CancellationToken cancellationToken)
+            public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
             {
-                _filling.Add(item);
-                if (_filling.Count >= BatchSize)
-                {
-                    await HandOverAsync(cancellationToken).ConfigureAwait(false);
-                }
+                Checksum = Crc64.Update(Checksum, buffer.AsSpan(offset, count));
+                return _inner.WriteAsync(buffer, offset, count, cancellationToken);
             }
 
-            public void Complete(Exception? failure)
-            {
-                if (_filling.Count > 0)
-                {
-                    _batches.Enqueue(_filling);
-                    _filling = new List<PreparedEntry>();
-                    _ready.Release();
-                }
-                _failure = failure;
-                _completed = true;
-                _ready.Release();
-            }
+            public override void Flush() => _inner.Flush();
 
-            /// <summary>Lets a reader blocked on a full queue go (the sending side has stopped).</summary>
-            public void Release() => _free.Release(1024);
+            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-            /// <summary>The next item; null at the end; the reader's exception when it failed.</summary>
-            public async Task<PreparedEntry?> TakeAsync(CancellationToken cancellationToken)
-            {
-                while (true)
-                {
-                    if (_taking != null && _takeIndex < _taking.Count)
-                    {
-                        return _taking[_takeIndex++];
-                    }
-                    await _ready.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    if (_batches.TryDequeue(out var batch))
-                    {
-                        _free.Release();
-                        _taking = batch;
-                        _takeIndex = 0;
-                        continue;
-                    }
-                    if (_completed)
-                    {
-                        _ready.Release();
-                        if (_failure != null)
-                        {
-                            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(_failure).Throw();
-                        }
-                        return null;
-                    }
-                }
-            }
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
-            private async Task HandOverAsync(CancellationToken cancellationToken)
-            {
-                await _free.WaitAsync(cancellationToken).ConfigureAwait(false);
-                _batches.Enqueue(_filling);
-                _filling = new List<PreparedEntry>(BatchSize);
-                _ready.Release();
-            }
+            public override void SetLength(long value) => throw new NotSupportedException();
         }
 
         /// <summary>A key that is (or may need to be) rebuilt from commands, with what that needs.</summary>
@@ -736,7 +698,7 @@ namespace RedisRecovery.Restore
         }
 
         /// <summary>What a reply in the pipeline answers.</summary>
-        private sealed class Sent
+        private readonly struct Sent
         {
             public static readonly Sent Control = new() { Kind = SentKind.Control };
 
@@ -750,9 +712,9 @@ namespace RedisRecovery.Restore
 
             public bool Last { get; private init; }
 
-            public string Name { get; private init; } = string.Empty;
+            public string? Name { get; private init; }
 
-            public string Location { get; private init; } = string.Empty;
+            public string? Location { get; private init; }
 
             public int Database { get; private init; }
 

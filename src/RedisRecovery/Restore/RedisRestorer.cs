@@ -78,7 +78,7 @@ namespace RedisRecovery.Restore
             {
                 if (kind == RestoreSourceKind.Rdb)
                 {
-                    using var reader = OpenRdb(options.SourcePath);
+                    using var reader = OpenRdb(options.SourcePath, options.LargeValueThreshold);
                     await session.RestoreRdbAsync(reader, 0, cancellationToken).ConfigureAwait(false);
                 }
                 else
@@ -149,9 +149,9 @@ namespace RedisRecovery.Restore
                 : RestoreSourceKind.Rdb;
         }
 
-        internal static RdbReader OpenRdb(string path) =>
+        internal static RdbReader OpenRdb(string path, int largeValueThreshold) =>
             new(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan),
-                new RdbReaderOptions { SourceName = Path.GetFullPath(path), BaseOffset = 0 });
+                new RdbReaderOptions { SourceName = Path.GetFullPath(path), BaseOffset = 0, LargeValueThreshold = largeValueThreshold });
 
         internal static RestoreResult NewResult(RestoreOptions options, RestoreSourceKind kind) => new()
         {
@@ -247,7 +247,7 @@ namespace RedisRecovery.Restore
             var first = reader.Files[0];
             if (StartsWithRdb(first.FullPath))
             {
-                using var preamble = OpenRdb(first.FullPath);
+                using var preamble = OpenRdb(first.FullPath, options.LargeValueThreshold);
                 await session.RestoreRdbAsync(preamble, 0, cancellationToken).ConfigureAwait(false);
             }
             await session.ReplayAofAsync(reader, stopPart, stopOffset, cancellationToken).ConfigureAwait(false);
@@ -293,9 +293,15 @@ namespace RedisRecovery.Restore
                     verified = false;
                 }
             }
-            if (startedEmpty)
+            if (startedEmpty && options.SkipDigest)
             {
+                details.Add("DEBUG DIGEST skipped (-SkipDigest)");
+            }
+            else if (startedEmpty)
+            {
+                var digesting = Stopwatch.StartNew();
                 result.TargetDigest = await target.DigestAsync(cancellationToken).ConfigureAwait(false);
+                result.DigestDuration = digesting.Elapsed;
                 if (result.TargetDigest is null)
                 {
                     details.Add("DEBUG DIGEST not available on the target");

@@ -85,6 +85,16 @@ namespace RedisRecovery.Restore
         /// <summary>Compare per-database key counts afterwards and take DEBUG DIGEST when the target started empty.</summary>
         public bool Verify { get; init; } = true;
 
+        /// <summary>
+        /// Verify by key counts only: DEBUG DIGEST walks the whole dataset in one call that blocks the server (seconds per
+        /// million keys), which a large restore into a server about to take traffic may not afford.
+        /// </summary>
+        public bool SkipDigest { get; init; }
+
+        /// <summary>Values whose serialized form is larger than this are streamed from the source to the target instead
+        /// of being held in memory (the reader's <see cref="Rdb.RdbReaderOptions.LargeValueThreshold"/>).</summary>
+        public int LargeValueThreshold { get; init; } = 8 * 1024 * 1024;
+
         /// <summary>When set, the target's DEBUG DIGEST after the restore must equal it (40 hex digits).</summary>
         public string? ExpectedDigest { get; init; }
 

@@ -105,6 +105,9 @@ namespace RedisRecovery.Restore
         /// <summary>Part of <see cref="Duration"/> spent verifying (DEBUG DIGEST walks the whole dataset).</summary>
         public TimeSpan VerificationDuration { get; internal set; }
 
+        /// <summary>Part of <see cref="VerificationDuration"/> spent in DEBUG DIGEST (the server is blocked meanwhile).</summary>
+        public TimeSpan DigestDuration { get; internal set; }
+
         /// <summary>DEBUG DIGEST of the target after the restore, when it was taken.</summary>
         public string? TargetDigest { get; internal set; }
 

@@ -146,6 +146,13 @@ namespace RedisRecovery.Restore
             await pipeline.SendEncodedAsync(name, encoded, tag, cancellationToken).ConfigureAwait(false);
         }
 
+        public async Task SendStreamedAsync<TTag>(RedisPipeline<TTag> pipeline, RedisCommand head, System.IO.Stream source, long length,
+            IReadOnlyList<RedisArgument> tail, TTag tag, CancellationToken cancellationToken)
+        {
+            await ThrottleAsync(pipeline, cancellationToken).ConfigureAwait(false);
+            await pipeline.SendStreamedAsync(head, source, length, tail, tag, cancellationToken).ConfigureAwait(false);
+        }
+
         public async ValueTask DisposeAsync() => await _connection.DisposeAsync().ConfigureAwait(false);
 
         /// <summary>Waits as long as needed for the commands sent so far to keep to the limit, reading the replies
