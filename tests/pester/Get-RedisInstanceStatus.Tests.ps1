@@ -1,7 +1,7 @@
 # Get-RedisInstanceStatus against real redis-server processes: plain, password/ACL, a managed-service look-alike, TLS.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../../out/RedisRecovery') -Force
     Import-Module (Join-Path $PSScriptRoot 'TestRedisServer.psm1') -Force
+    Import-Module (Get-RedisRecoveryModulePath) -Force
 
     $script:password = 'Pester-Pa55'
     $script:aclPassword = 'Alice-Pa55'
@@ -21,7 +21,7 @@ BeforeAll {
 }
 
 AfterAll {
-    $script:plain, $script:secured, $script:managed, $script:tls | Where-Object { $_ } | Stop-TestRedisServer
+    $script:plain, $script:secured, $script:managed | Where-Object { $_ } | Stop-TestRedisServer
 }
 
 Describe 'Get-RedisInstanceStatus' {
@@ -142,6 +142,12 @@ Describe 'Get-RedisInstanceStatus' {
             $script:tls = Start-TestRedisServer -Directory (Join-Path $TestDrive 'tls') -ExtraArgs @(
                 '--tls-port', $script:tlsPort, '--tls-cert-file', (Join-Path $pki 'server.crt'),
                 '--tls-key-file', (Join-Path $pki 'server.key'), '--tls-ca-cert-file', $script:caPath, '--tls-auth-clients', 'no')
+        }
+
+        AfterAll {
+            # Here, not in the file's AfterAll: Pester clears this Context's TestDrive files (the server's directory
+            # and log) when the Context ends.
+            $script:tls | Where-Object { $_ } | Stop-TestRedisServer
         }
 
         It 'connects over TLS with the CA that signed the server certificate' {

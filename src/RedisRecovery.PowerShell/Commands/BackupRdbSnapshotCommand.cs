@@ -44,7 +44,11 @@ namespace RedisRecovery.PowerShell.Commands
         public string? Name { get; set; }
 
         [Parameter]
-        public SnapshotMethod Method { get; set; } = SnapshotMethod.Auto;
+        public SnapshotMethod Method { get => (SnapshotMethod)_method; set => _method = (int)value; }
+
+        // Stored as int: Import-Module lists this type before the module initializer makes the engine loadable, and a
+        // field of an engine value type would make the runtime load the engine then (ImportOrderTests).
+        private int _method = (int)SnapshotMethod.Auto;
 
         /// <summary>Limit on commands per second of the logical method, so it does not starve the source.</summary>
         [Parameter]

@@ -38,10 +38,15 @@ namespace RedisRecovery.PowerShell.Commands
 
         [Parameter(ParameterSetName = OnlineParameterSet)]
         [Parameter(Mandatory = true, ParameterSetName = FileSwapParameterSet)]
-        public RestoreMode Mode { get; set; } = RestoreMode.Online;
+        public RestoreMode Mode { get => (RestoreMode)_mode; set => _mode = (int)value; }
 
         [Parameter(ParameterSetName = OnlineParameterSet)]
-        public KeyConflictPolicy KeyConflict { get; set; } = KeyConflictPolicy.Fail;
+        public KeyConflictPolicy KeyConflict { get => (KeyConflictPolicy)_keyConflict; set => _keyConflict = (int)value; }
+
+        // Engine enums are stored as int: Import-Module lists this type before the module initializer makes the engine
+        // loadable, and a field of an engine value type would make the runtime load the engine then (ImportOrderTests).
+        private int _mode = (int)RestoreMode.Online;
+        private int _keyConflict = (int)KeyConflictPolicy.Fail;
 
         /// <summary>With -KeyConflict Fail: write into a target that already holds keys.</summary>
         [Parameter(ParameterSetName = OnlineParameterSet)]
