@@ -177,6 +177,10 @@ namespace RedisRecovery.Rdb
                     entryStart = -1;
                     continue;
                 }
+                if (RdbFormat.IsValkeyOwnType(opcode, Info.Version))
+                {
+                    throw new RdbFormatNotSupportedException(SourceName, opcodeStart, $"Valkey RDB value type or opcode {opcode} is not supported");
+                }
                 if (!RdbFormat.IsKnownValueType(opcode))
                 {
                     if (Info.Version > 12 || Info.Signature != "REDIS" || opcode == RdbFormat.TypeModulePreGa)

@@ -182,6 +182,23 @@ namespace RedisRecovery.Tests.Rdb
         }
 
         [Fact]
+        public async Task Reader_OfAValkeyOwnType_SaysNotSupported_InsteadOfReadingItWithRedisMeaning()
+        {
+            // Valkey 9's type 22: a hash whose fields carry an 8-byte expiry after each value (-1: none); Redis 7.4's
+            // type 22 puts a length-encoded TTL before each field, so reading one as the other misparses silently.
+            var hash = new byte[] { 0xFE, 0x00, 22, 0x01, (byte)'h', 0x01, 0x01, (byte)'f', 0x01, (byte)'v' }
+                .Concat(Enumerable.Repeat((byte)0xFF, 8)).Concat(new byte[] { 0xFF }).Concat(new byte[8]);
+            var bytes = Encoding.ASCII.GetBytes("VALKEY080").Concat(hash).ToArray();
+            var error = await Assert.ThrowsAsync<RdbFormatNotSupportedException>(() => ReadAllAsync(bytes, bytes.Length));
+            Assert.Equal(11, error.Offset);
+            Assert.Contains("22", error.Message);
+
+            // The same value as a Valkey 9 DUMP payload (RDB version 80).
+            var payload = RdbDumpPayload.Create(22, hash.Skip(5).Take(13).ToArray(), 80);
+            Assert.Throws<RdbFormatNotSupportedException>(() => RdbDumpPayload.Parse(payload));
+        }
+
+        [Fact]
         public async Task Reader_OfALengthBeyondTheEnd_FailsBeforeAllocating()
         {
             // A key claiming 500 MiB in a 20-byte file.
