@@ -216,6 +216,21 @@ namespace RedisRecovery.Tests.Rdb
         }
 
         [Fact]
+        public async Task Reader_OfAnLzfLengthNoCompressedDataCanReach_FailsBeforeAllocatingIt()
+        {
+            // A key of 2 LZF bytes that claims to expand to 500 MB (below the 512 MiB key limit).
+            var bytes = Encoding.ASCII.GetBytes("REDIS0009")
+                .Concat(new byte[] { 0xFE, 0x00, 0x00, 0xC3, 0x02, 0x80, 0x1D, 0xCD, 0x65, 0x00, 0x00, (byte)'k', 0x01, (byte)'v', 0xFF })
+                .ToArray();
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            var error = await Assert.ThrowsAsync<CorruptDataException>(() => ReadAllAsync(bytes, bytes.Length));
+            var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            Assert.Contains("cannot expand", error.Message);
+            Assert.Equal(12, error.Offset);
+            Assert.True(allocated < 64 * 1024 * 1024, $"allocated {allocated} bytes");
+        }
+
+        [Fact]
         public async Task Reader_OfAChecksumMismatch_NamesBothChecksums_ButCanBeToldToReportIt()
         {
             var bytes = File.ReadAllBytes(FixtureManifest.Get("public/redis__librdb/invalid_chksum_v8.rdb").FullPath);
