@@ -66,6 +66,13 @@ Describe 'Test-RdbFile' {
         { Test-RdbFile -LiteralPath (Join-Path $TestDrive 'missing[1].rdb') -ErrorAction Stop } | Should -Throw -ErrorId 'FileNotFound*'
     }
 
+    It 'reports a directory named as -Path as FileNotFound instead of skipping it silently' {
+        $checks = Test-RdbFile -Path $TestDrive -ErrorVariable failures -ErrorAction SilentlyContinue
+        $checks | Should -BeNullOrEmpty
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'FileNotFound*'
+    }
+
     It 'shows a table by default' {
         $view = Test-RdbFile -Path $script:generated | Format-Table | Out-String
         $view | Should -Match 'IsValid'
