@@ -74,7 +74,8 @@ Describe 'Test-RdbFile' {
     }
 
     It 'reports a file it cannot open as an IOError and goes on with the next file' {
-        $locked = Join-Path $TestDrive 'locked.rdb'
+        # In a folder of its own, so the other cases that list $TestDrive see only the damaged file.
+        $locked = Join-Path (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'locked')).FullName 'locked.rdb'
         Copy-Item -LiteralPath $script:generated -Destination $locked
         # FileShare None: the check's own open fails with an IOException (flock on Linux, a sharing violation on Windows).
         $held = [System.IO.File]::Open($locked, 'Open', 'Read', 'None')
