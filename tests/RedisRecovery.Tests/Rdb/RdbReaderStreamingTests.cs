@@ -199,6 +199,19 @@ namespace RedisRecovery.Tests.Rdb
         }
 
         [Fact]
+        public async Task Reader_OfAValkey8File_NamesTheValkeyVersion_NotTheRedisVersionItWritesForCompatibility()
+        {
+            static byte[] Aux(string name, string value) =>
+                new byte[] { 0xFA, (byte)name.Length }.Concat(Encoding.ASCII.GetBytes(name))
+                    .Concat(new[] { (byte)value.Length }).Concat(Encoding.ASCII.GetBytes(value)).ToArray();
+            var bytes = Encoding.ASCII.GetBytes("REDIS0011").Concat(Aux("redis-ver", "7.2.4")).Concat(Aux("valkey-ver", "8.0.2"))
+                .Concat(new byte[] { 0xFF }).Concat(new byte[8]).ToArray();
+            using var reader = new RdbReader(new MemoryStream(bytes));
+            Assert.Null(await reader.ReadEntryAsync());
+            Assert.Equal("8.0.2", reader.Info.ServerVersion);
+        }
+
+        [Fact]
         public async Task Reader_OfALengthBeyondTheEnd_FailsBeforeAllocating()
         {
             // A key claiming 500 MiB in a 20-byte file.
