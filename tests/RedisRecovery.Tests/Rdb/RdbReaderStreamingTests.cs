@@ -193,6 +193,12 @@ namespace RedisRecovery.Tests.Rdb
             Assert.Equal(11, error.Offset);
             Assert.Contains("22", error.Message);
 
+            // Nor is Redis Enterprise's LRU opcode (107) taken for what it means there.
+            var enterpriseLru = Encoding.ASCII.GetBytes("VALKEY080").Concat(new byte[] { 0xFE, 0x00, 107, 0x05, 0x00, 0x01, (byte)'k', 0x01, (byte)'v', 0xFF })
+                .Concat(new byte[8]).ToArray();
+            var lru = await Assert.ThrowsAsync<RdbFormatNotSupportedException>(() => ReadAllAsync(enterpriseLru, enterpriseLru.Length));
+            Assert.Equal(11, lru.Offset);
+
             // The same value as a Valkey 9 DUMP payload (RDB version 80).
             var payload = RdbDumpPayload.Create(22, hash.Skip(5).Take(13).ToArray(), 80);
             Assert.Throws<RdbFormatNotSupportedException>(() => RdbDumpPayload.Parse(payload));
