@@ -64,11 +64,17 @@ namespace RedisRecovery.PowerShell
                     WriteError(new ErrorRecord(new PSArgumentException($"'{pattern}' is not a file system path."), "PathNotFileSystem", ErrorCategory.InvalidArgument, pattern));
                     continue;
                 }
+                var literal = !WildcardPattern.ContainsWildcardCharacters(pattern);
                 foreach (var match in matches)
                 {
                     if (accept(match))
                     {
                         yield return match;
+                    }
+                    else if (literal)
+                    {
+                        // Named exactly (not matched by a wildcard): a directory where a file is wanted is an error, not silence.
+                        WriteError(NotFound(pattern));
                     }
                 }
             }

@@ -35,7 +35,8 @@ namespace RedisRecovery.PowerShell
             ProgressRecord? lastProgress = null;
             while (true)
             {
-                var finished = task.Wait(TimeSpan.FromMilliseconds(100));
+                // Not task.Wait: it throws an AggregateException for a failed operation, and callers catch the engine's own types.
+                var finished = ((IAsyncResult)task).AsyncWaitHandle.WaitOne(TimeSpan.FromMilliseconds(100));
                 while (hooks.Pending.TryDequeue(out var item))
                 {
                     switch (item)

@@ -66,6 +66,32 @@ Describe 'Test-RdbFile' {
         { Test-RdbFile -LiteralPath (Join-Path $TestDrive 'missing[1].rdb') -ErrorAction Stop } | Should -Throw -ErrorId 'FileNotFound*'
     }
 
+    It 'reports a directory named as -Path as FileNotFound instead of skipping it silently' {
+        $checks = Test-RdbFile -Path $TestDrive -ErrorVariable failures -ErrorAction SilentlyContinue
+        $checks | Should -BeNullOrEmpty
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'FileNotFound*'
+    }
+
+    It 'reports a file it cannot open as an IOError and goes on with the next file' {
+        # In a folder of its own, so the other cases that list $TestDrive see only the damaged file.
+        $locked = Join-Path (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'locked')).FullName 'locked.rdb'
+        Copy-Item -LiteralPath $script:generated -Destination $locked
+        # FileShare None: the check's own open fails with an IOException (flock on Linux, a sharing violation on Windows).
+        $held = [System.IO.File]::Open($locked, 'Open', 'Read', 'None')
+        try {
+            $checks = Test-RdbFile -LiteralPath $locked, $script:generated -ErrorVariable failures -ErrorAction SilentlyContinue
+            $quiet = Test-RdbFile -LiteralPath $locked -Quiet -ErrorAction SilentlyContinue
+        }
+        finally { $held.Dispose() }
+        @($checks).Count | Should -Be 1
+        $checks.IsValid | Should -BeTrue
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'IOError*'
+        $failures[0].TargetObject | Should -Be $locked
+        $quiet | Should -BeFalse
+    }
+
     It 'shows a table by default' {
         $view = Test-RdbFile -Path $script:generated | Format-Table | Out-String
         $view | Should -Match 'IsValid'

@@ -1,3 +1,4 @@
+using System;
 using System.IO;
 using System.Management.Automation;
 using RedisRecovery.Rdb;
@@ -21,7 +22,21 @@ namespace RedisRecovery.PowerShell.Commands
         {
             foreach (var file in ResolveInputPaths(File.Exists))
             {
-                var check = RunEngine(hooks => RdbFileChecker.CheckFileAsync(file, options: null, hooks.Progress, hooks.Cancellation));
+                RdbFileCheck check;
+                try
+                {
+                    check = RunEngine(hooks => RdbFileChecker.CheckFileAsync(file, options: null, hooks.Progress, hooks.Cancellation));
+                }
+                catch (Exception unreadable) when (unreadable is IOException or UnauthorizedAccessException)
+                {
+                    // One file that cannot be opened or read must not stop the check of the others.
+                    WriteError(ToErrorRecord(unreadable, file));
+                    if (Quiet)
+                    {
+                        WriteObject(false);
+                    }
+                    continue;
+                }
                 if (Quiet)
                 {
                     WriteObject(check.IsValid);

@@ -9,6 +9,10 @@ namespace RedisRecovery.Rdb
     /// </summary>
     public static class Lzf
     {
+        /// <summary>The most bytes one compressed byte can stand for: the longest back reference takes 3 bytes and
+        /// yields 264. A stated uncompressed length beyond this ratio is damage, found before allocating for it.</summary>
+        public const long MaxExpansion = 88;
+
         /// <summary>Decompresses into <paramref name="output"/>; returns false when the input is malformed or does not
         /// produce exactly output.Length bytes.</summary>
         public static bool TryDecompress(ReadOnlySpan<byte> input, Span<byte> output)

@@ -87,9 +87,9 @@ namespace RedisRecovery.Rdb
                 }
                 status = RdbChecksumStatus.Valid;
             }
-            if (!RdbFormat.IsKnownValueType(span[0]))
+            if (!RdbFormat.IsKnownValueType(span[0]) || RdbFormat.IsValkeyOwnType(span[0], version))
             {
-                throw new RdbFormatNotSupportedException(sourceName, 0, $"RDB value type {span[0]} is not supported");
+                throw new RdbFormatNotSupportedException(sourceName, 0, $"RDB value type {span[0]} (payload version {version}) is not supported");
             }
             return new RdbDumpContent(span[0], payload.Slice(1, span.Length - 1 - FooterLength), version, status);
         }

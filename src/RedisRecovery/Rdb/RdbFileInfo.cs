@@ -57,8 +57,9 @@ namespace RedisRecovery.Rdb
             return null;
         }
 
-        /// <summary>The server version that wrote the file (aux redis-ver, or valkey-ver).</summary>
-        public string? ServerVersion => GetAux("redis-ver") ?? GetAux("valkey-ver");
+        /// <summary>The server version that wrote the file: aux valkey-ver first (Valkey 8 also writes redis-ver, fixed
+        /// at 7.2.4 for compatibility), else redis-ver.</summary>
+        public string? ServerVersion => GetAux("valkey-ver") ?? GetAux("redis-ver");
 
         public DateTimeOffset? CreatedUtc =>
             long.TryParse(GetAux("ctime"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds)

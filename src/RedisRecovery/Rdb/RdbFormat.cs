@@ -108,6 +108,11 @@ namespace RedisRecovery.Rdb
         public static bool IsKnownValueType(byte type) =>
             type <= TypeStreamListpacks4 && type != 8 && type != TypeModulePreGa;
 
+        /// <summary>True for a type byte that means something else in Valkey's own RDB versions (80 and up, VALKEY
+        /// signature): Valkey 9 numbers its new types from 22 on (22 is a hash with per-field expiry laid out unlike
+        /// Redis 7.4's type 22), so reading them with Redis' meaning would misparse.</summary>
+        public static bool IsValkeyOwnType(byte type, int rdbVersion) => rdbVersion >= ValkeyVersion && type >= TypeHashMetadataPreGa;
+
         public static RdbValueType ValueTypeOf(byte type) => type switch
         {
             TypeString => RdbValueType.String,

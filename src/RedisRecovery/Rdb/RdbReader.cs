@@ -166,8 +166,9 @@ namespace RedisRecovery.Rdb
                     case RdbFormat.OpcodeFreq:
                         frequency = await _walker.ReadByteAsync("LFU frequency", cancellationToken).ConfigureAwait(false);
                         continue;
-                    case RdbFormat.OpcodeRamLru:
-                        // Redis Enterprise writes its own LRU clock here; it has no meaning for open-source Redis.
+                    case RdbFormat.OpcodeRamLru when Info.Version < RdbFormat.ValkeyVersion:
+                        // Redis Enterprise writes its own LRU clock here; it has no meaning for open-source Redis (and in
+                        // Valkey's own versions the byte is reserved, so it falls to the not-supported check below).
                         await _walker.ReadLengthAsync("RAM LRU value", cancellationToken).ConfigureAwait(false);
                         continue;
                 }
@@ -176,6 +177,10 @@ namespace RedisRecovery.Rdb
                     await ReadMetadataAsync(opcode, opcodeStart, cancellationToken).ConfigureAwait(false);
                     entryStart = -1;
                     continue;
+                }
+                if (RdbFormat.IsValkeyOwnType(opcode, Info.Version))
+                {
+                    throw new RdbFormatNotSupportedException(SourceName, opcodeStart, $"Valkey RDB value type or opcode {opcode} is not supported");
                 }
                 if (!RdbFormat.IsKnownValueType(opcode))
                 {

@@ -399,6 +399,10 @@ namespace RedisRecovery.Rdb
         private async ValueTask<byte[]> ReadLzfBodyAsync(string what, long start, long compressed, long plain, CancellationToken cancellationToken)
         {
             _input.CheckRemaining(compressed, what);
+            if (compressed < long.MaxValue / Lzf.MaxExpansion && plain > compressed * Lzf.MaxExpansion)
+            {
+                throw _input.Corrupt($"{what}: {compressed} LZF bytes cannot expand to the stated {plain} bytes", start);
+            }
             if (plain > int.MaxValue - 64 || compressed > int.MaxValue - 64)
             {
                 throw new RdbFormatNotSupportedException(_input.SourceName, start, $"{what}: compressed string of {plain} bytes is too large to decompress in memory");
@@ -407,22 +411,16 @@ namespace RedisRecovery.Rdb
             {
                 throw _input.Corrupt($"{what}: compressed string with zero length", start);
             }
-            var input = ArrayPool<byte>.Shared.Rent((int)Math.Max(1, compressed));
-            try
+            // Read through ReadRawAsync: on a stream of unknown length the compressed bytes must arrive before the
+            // memory for them (and, by the expansion bound, for the output) is taken.
+            var input = await ReadRawAsync(what, (int)compressed, cancellationToken).ConfigureAwait(false);
+            var output = ArrayPool<byte>.Shared.Rent((int)plain);
+            if (!Lzf.TryDecompress(input, new Span<byte>(output, 0, (int)plain)))
             {
-                await _input.ReadExactlyAsync(new Memory<byte>(input, 0, (int)compressed), what, cancellationToken).ConfigureAwait(false);
-                var output = ArrayPool<byte>.Shared.Rent((int)plain);
-                if (!Lzf.TryDecompress(new ReadOnlySpan<byte>(input, 0, (int)compressed), new Span<byte>(output, 0, (int)plain)))
-                {
-                    ArrayPool<byte>.Shared.Return(output);
-                    throw _input.Corrupt($"{what}: LZF data does not decompress to its stated {plain} bytes", start);
-                }
-                return output;
+                ArrayPool<byte>.Shared.Return(output);
+                throw _input.Corrupt($"{what}: LZF data does not decompress to its stated {plain} bytes", start);
             }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(input);
-            }
+            return output;
         }
 
         private void CheckMaximum(string what, long start, long length, long maxLength)

@@ -182,6 +182,42 @@ namespace RedisRecovery.Tests.Rdb
         }
 
         [Fact]
+        public async Task Reader_OfAValkeyOwnType_SaysNotSupported_InsteadOfReadingItWithRedisMeaning()
+        {
+            // Valkey 9's type 22: a hash whose fields carry an 8-byte expiry after each value (-1: none); Redis 7.4's
+            // type 22 puts a length-encoded TTL before each field, so reading one as the other misparses silently.
+            var hash = new byte[] { 0xFE, 0x00, 22, 0x01, (byte)'h', 0x01, 0x01, (byte)'f', 0x01, (byte)'v' }
+                .Concat(Enumerable.Repeat((byte)0xFF, 8)).Concat(new byte[] { 0xFF }).Concat(new byte[8]);
+            var bytes = Encoding.ASCII.GetBytes("VALKEY080").Concat(hash).ToArray();
+            var error = await Assert.ThrowsAsync<RdbFormatNotSupportedException>(() => ReadAllAsync(bytes, bytes.Length));
+            Assert.Equal(11, error.Offset);
+            Assert.Contains("22", error.Message);
+
+            // Nor is Redis Enterprise's LRU opcode (107) taken for what it means there.
+            var enterpriseLru = Encoding.ASCII.GetBytes("VALKEY080").Concat(new byte[] { 0xFE, 0x00, 107, 0x05, 0x00, 0x01, (byte)'k', 0x01, (byte)'v', 0xFF })
+                .Concat(new byte[8]).ToArray();
+            var lru = await Assert.ThrowsAsync<RdbFormatNotSupportedException>(() => ReadAllAsync(enterpriseLru, enterpriseLru.Length));
+            Assert.Equal(11, lru.Offset);
+
+            // The same value as a Valkey 9 DUMP payload (RDB version 80).
+            var payload = RdbDumpPayload.Create(22, hash.Skip(5).Take(13).ToArray(), 80);
+            Assert.Throws<RdbFormatNotSupportedException>(() => RdbDumpPayload.Parse(payload));
+        }
+
+        [Fact]
+        public async Task Reader_OfAValkey8File_NamesTheValkeyVersion_NotTheRedisVersionItWritesForCompatibility()
+        {
+            static byte[] Aux(string name, string value) =>
+                new byte[] { 0xFA, (byte)name.Length }.Concat(Encoding.ASCII.GetBytes(name))
+                    .Concat(new[] { (byte)value.Length }).Concat(Encoding.ASCII.GetBytes(value)).ToArray();
+            var bytes = Encoding.ASCII.GetBytes("REDIS0011").Concat(Aux("redis-ver", "7.2.4")).Concat(Aux("valkey-ver", "8.0.2"))
+                .Concat(new byte[] { 0xFF }).Concat(new byte[8]).ToArray();
+            using var reader = new RdbReader(new MemoryStream(bytes));
+            Assert.Null(await reader.ReadEntryAsync());
+            Assert.Equal("8.0.2", reader.Info.ServerVersion);
+        }
+
+        [Fact]
         public async Task Reader_OfALengthBeyondTheEnd_FailsBeforeAllocating()
         {
             // A key claiming 500 MiB in a 20-byte file.
@@ -196,6 +232,21 @@ namespace RedisRecovery.Tests.Rdb
             Assert.Contains("unexpected end of data", truncated.Message);
             var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
             Assert.True(allocated < 256 * 1024 * 1024, $"allocated {allocated} bytes");
+        }
+
+        [Fact]
+        public async Task Reader_OfAnLzfLengthNoCompressedDataCanReach_FailsBeforeAllocatingIt()
+        {
+            // A key of 2 LZF bytes that claims to expand to 500 MB (below the 512 MiB key limit).
+            var bytes = Encoding.ASCII.GetBytes("REDIS0009")
+                .Concat(new byte[] { 0xFE, 0x00, 0x00, 0xC3, 0x02, 0x80, 0x1D, 0xCD, 0x65, 0x00, 0x00, (byte)'k', 0x01, (byte)'v', 0xFF })
+                .ToArray();
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            var error = await Assert.ThrowsAsync<CorruptDataException>(() => ReadAllAsync(bytes, bytes.Length));
+            var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            Assert.Contains("cannot expand", error.Message);
+            Assert.Equal(12, error.Offset);
+            Assert.True(allocated < 64 * 1024 * 1024, $"allocated {allocated} bytes");
         }
 
         [Fact]
