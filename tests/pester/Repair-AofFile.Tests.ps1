@@ -83,7 +83,7 @@ Describe 'Repair-AofFile on a corrupt middle' {
 Describe 'Repair-AofFile -BeforeCommand FLUSHALL on an AOF written by redis-server' {
     BeforeAll {
         $liveDir = Join-Path $TestDrive 'live'
-        $live = Start-TestRedisServer -Directory $liveDir -ExtraArgs '--appendonly', 'yes', '--aof-timestamp-enabled', 'yes'
+        $live = Start-TestRedisServer -Directory $liveDir -ExtraArgs '--appendonly', 'yes', '--aof-timestamp-enabled', 'yes', '--appendfsync', 'always'
         try {
             1..40 | ForEach-Object { redis-cli -p $live.Port set "before:$_" "value $_" | Out-Null }
             redis-cli -p $live.Port flushall | Out-Null

@@ -22,7 +22,9 @@ namespace RedisRecovery.Tests.Aof
             using var temp = AofTestKit.NewTempDirectory();
             var serverDirectory = Directory.CreateDirectory(Path.Combine(temp.Path, "live")).FullName;
             var options = new RedisServerOptions { Directory = serverDirectory, Output = _output };
-            options.Arguments.AddRange(new[] { "--appendonly", "yes", "--aof-timestamp-enabled", "yes", "--aof-use-rdb-preamble", rdbPreamble });
+            // appendfsync always: with everysec a busy disk lets Redis postpone its write() past the reply, and the
+            // kill below would lose the FLUSHALL this test looks for.
+            options.Arguments.AddRange(new[] { "--appendonly", "yes", "--aof-timestamp-enabled", "yes", "--aof-use-rdb-preamble", rdbPreamble, "--appendfsync", "always" });
             using (var live = await RedisServerProcess.StartAsync(options))
             {
                 await using var connection = await AofTestKit.ConnectAsync(live);
