@@ -198,6 +198,32 @@ namespace RedisRecovery.Tests.Aof
             Assert.Equal(backup, result.BackupPath);
         }
 
+        [Fact]
+        public async Task AFailedCopyOrBackup_LeavesNoPartialFileUnderTheFinalName_AndTheOriginalUncut()
+        {
+            using var temp = AofTestKit.NewTempDirectory();
+            var aof = Path.Combine(temp.Path, "appendonly.aof");
+            var complete = AofTestKit.Concat(new[] { AofTestKit.Command("SET", "k1", "1"), AofTestKit.Command("FLUSHALL"), AofTestKit.Command("SET", "k2", "2") });
+            File.WriteAllBytes(aof, complete.Concat(new byte[] { (byte)'*', (byte)'3' }).ToArray());
+            var toCopy = await AofRepairer.PlanAsync(aof, new AofRepairRequest { BeforeCommand = "FLUSHALL" });
+            var inPlace = await AofRepairer.PlanAsync(aof, new AofRepairRequest());
+            Assert.Equal(AofRepairAction.CutTruncatedTail, inPlace.Action);
+            // A server (or another tool) shortens the file between the plan and the repair.
+            var shortened = complete.Take(10).ToArray();
+            File.WriteAllBytes(aof, shortened);
+            var destination = Path.Combine(temp.Path, "copy.aof");
+            var backups = Path.Combine(temp.Path, "backups");
+
+            var copyFailure = await Assert.ThrowsAsync<RedisRecoveryException>(() => AofRepairer.ApplyToCopyAsync(toCopy, destination));
+            var inPlaceFailure = await Assert.ThrowsAsync<RedisRecoveryException>(() => AofRepairer.ApplyInPlaceAsync(inPlace, backups));
+
+            Assert.Equal("AofChangedWhileRepairing", copyFailure.ErrorId);
+            Assert.Equal("AofChangedWhileRepairing", inPlaceFailure.ErrorId);
+            Assert.Empty(Directory.GetFiles(temp.Path, "copy.aof*"));
+            Assert.Empty(Directory.GetFiles(backups));
+            Assert.Equal(shortened, File.ReadAllBytes(aof));
+        }
+
         [Theory]
         [InlineData("file a.aof seq 1 type b", "no newline")]
         [InlineData("file a.aof seq 1 type b\nfile a.aof.1.incr.aof seq 2 type i\nfile a.aof.2.incr.aof seq 2 type i\n", "line 3")]
