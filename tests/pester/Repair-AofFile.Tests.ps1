@@ -51,6 +51,18 @@ Describe 'Repair-AofFile on a truncated tail' {
     }
 }
 
+Describe 'Repair-AofFile in a runbook' {
+    It 'never prompts under the default $ConfirmPreference: no -Confirm:$false needed' {
+        $file = Join-Path $TestDrive 'runbook.aof'
+        [IO.File]::WriteAllText($file, "*1`r`n`$4`r`nPING`r`n*3`r`n`$3`r`nSE")
+        $ConfirmPreference = 'High'
+        $result = Repair-AofFile -Path $file
+        $result.Action | Should -Be 'CutTruncatedTail'
+        (Get-Item -LiteralPath $file).Length | Should -Be 14
+        $result.BackupPath | Should -Exist
+    }
+}
+
 Describe 'Repair-AofFile on a corrupt middle' {
     BeforeAll {
         $script:aofDir = Copy-AofFixture 'generated/aof-corrupt-middle/appendonlydir' 'corrupt'
