@@ -74,7 +74,7 @@ namespace RedisRecovery.PowerShell.Commands
             {
                 plan = RunEngine(hooks => AofRepairer.PlanAsync(path, request, hooks.Cancellation));
             }
-            catch (RedisRecoveryException failure)
+            catch (Exception failure) when (failure is RedisRecoveryException or IOException or UnauthorizedAccessException)
             {
                 WriteError(ToErrorRecord(failure, path));
                 return;
