@@ -132,6 +132,7 @@ namespace RedisRecovery.Aof
                     destination = System.IO.Path.Combine(destination, plan.Files[0].FileName);
                 }
                 EnsureAbsent(destination);
+                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(destination)!);
                 var keep = plan.Action == AofRepairAction.None ? plan.Files[0].Length : plan.CutOffset;
                 await CopyPrefixAsync(plan.Files[0].FullPath, destination, keep, cancellationToken).ConfigureAwait(false);
                 log.Verbose($"Wrote {keep} bytes of {plan.Files[0].FileName} to {destination}.");

@@ -112,7 +112,7 @@ namespace RedisRecovery.Tests.Aof
             AofTestKit.Run("redis-check-aof", "--truncate-to-timestamp", unixSeconds.ToString(), theirs);
 
             var plan = await AofRepairer.PlanAsync(ours, new AofRepairRequest { ToTimestamp = DateTimeOffset.FromUnixTimeSeconds(unixSeconds) });
-            var copy = await AofRepairer.ApplyToCopyAsync(plan, Path.Combine(temp.Path, "cut.aof"));
+            var copy = await AofRepairer.ApplyToCopyAsync(plan, Path.Combine(temp.Path, "point-in-time", "cut.aof")); // a new directory is created
 
             Assert.Equal(AofRepairAction.CutToTimestamp, plan.Action);
             Assert.Equal(File.ReadAllBytes(theirs), File.ReadAllBytes(copy.OutputPath));
