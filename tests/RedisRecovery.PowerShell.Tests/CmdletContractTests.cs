@@ -51,6 +51,15 @@ namespace RedisRecovery.PowerShell.Tests
         }
 
         [Fact]
+        public void RepairAofFile_NeverPromptsUnderTheDefaultConfirmPreference()
+        {
+            // Runbooks have no console: a High impact would prompt at the default $ConfirmPreference (High). Every
+            // cut keeps the original bytes, and the costly ones need -Force, so Medium is the honest impact.
+            var repair = _module.Cmdlets.Single(c => c.Name == "Repair-AofFile");
+            Assert.True(repair.ConfirmImpact < CmdletMetadata.ConfirmImpactHigh, $"Repair-AofFile has ConfirmImpact {repair.ConfirmImpact}; it would prompt in runbooks");
+        }
+
+        [Fact]
         public void Manifest_ExportsNoFunctions()
         {
             var functions = _module.Manifest.StringList("FunctionsToExport");

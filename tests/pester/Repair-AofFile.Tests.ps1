@@ -51,6 +51,18 @@ Describe 'Repair-AofFile on a truncated tail' {
     }
 }
 
+Describe 'Repair-AofFile in a runbook' {
+    It 'never prompts under the default $ConfirmPreference: no -Confirm:$false needed' {
+        $file = Join-Path $TestDrive 'runbook.aof'
+        [IO.File]::WriteAllText($file, "*1`r`n`$4`r`nPING`r`n*3`r`n`$3`r`nSE")
+        $ConfirmPreference = 'High'
+        $result = Repair-AofFile -Path $file
+        $result.Action | Should -Be 'CutTruncatedTail'
+        (Get-Item -LiteralPath $file).Length | Should -Be 14
+        $result.BackupPath | Should -Exist
+    }
+}
+
 Describe 'Repair-AofFile on a corrupt middle' {
     BeforeAll {
         $script:aofDir = Copy-AofFixture 'generated/aof-corrupt-middle/appendonlydir' 'corrupt'
@@ -83,7 +95,7 @@ Describe 'Repair-AofFile on a corrupt middle' {
 Describe 'Repair-AofFile -BeforeCommand FLUSHALL on an AOF written by redis-server' {
     BeforeAll {
         $liveDir = Join-Path $TestDrive 'live'
-        $live = Start-TestRedisServer -Directory $liveDir -ExtraArgs '--appendonly', 'yes', '--aof-timestamp-enabled', 'yes'
+        $live = Start-TestRedisServer -Directory $liveDir -ExtraArgs '--appendonly', 'yes', '--aof-timestamp-enabled', 'yes', '--appendfsync', 'always'
         try {
             1..40 | ForEach-Object { redis-cli -p $live.Port set "before:$_" "value $_" | Out-Null }
             redis-cli -p $live.Port flushall | Out-Null

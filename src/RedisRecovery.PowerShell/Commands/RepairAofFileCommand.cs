@@ -9,9 +9,10 @@ namespace RedisRecovery.PowerShell.Commands
     /// Cuts an AOF back to a loadable point: a truncated tail (like redis-check-aof --fix), a corrupt middle (only
     /// with -Force), a point in time (-ToTimestamp) or just before an accidental FLUSHALL/FLUSHDB. The plan is
     /// computed first, so -WhatIf shows it and changes nothing. Damage is cut in place after a backup; a point in
-    /// time goes to a copy unless -InPlace.
+    /// time goes to a copy unless -InPlace. ConfirmImpact is Medium because no path destroys data (every cut keeps
+    /// the original bytes), so runbooks are never prompted; cuts that can lose much data need -Force instead.
     /// </summary>
-    [Cmdlet(VerbsDiagnostic.Repair, "AofFile", DefaultParameterSetName = DamageParameterSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [Cmdlet(VerbsDiagnostic.Repair, "AofFile", DefaultParameterSetName = DamageParameterSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(AofRepairResult))]
     public sealed class RepairAofFileCommand : RedisRecoveryCmdlet
     {
@@ -73,7 +74,7 @@ namespace RedisRecovery.PowerShell.Commands
             {
                 plan = RunEngine(hooks => AofRepairer.PlanAsync(path, request, hooks.Cancellation));
             }
-            catch (RedisRecoveryException failure)
+            catch (Exception failure) when (failure is RedisRecoveryException or IOException or UnauthorizedAccessException)
             {
                 WriteError(ToErrorRecord(failure, path));
                 return;

@@ -170,6 +170,10 @@ namespace RedisRecovery.Aof
             {
                 throw new AofManifestException(path, "the manifest lists no file");
             }
+            if (entries.All(e => e.Type == AofFileType.History))
+            {
+                throw new AofManifestException(path, "the manifest lists only history files (type h), no base or incremental file to load");
+            }
             return new AofManifest(path, lines, endsWithNewline, entries);
         }
 
@@ -184,7 +188,11 @@ namespace RedisRecovery.Aof
         private static AofManifestException Invalid(string path, int lineNumber, string problem) =>
             new(path, $"line {lineNumber}: {problem}");
 
-        /// <summary>Splits a line like Redis' sdssplitargs: blanks separate, double quotes group with \ escapes.</summary>
+        /// <summary>
+        /// Splits a line like Redis' sdssplitargs: blanks separate; double quotes group with \\, \", \n, \r, \t, \a, \b and
+        /// \xHH escapes (Redis writes names that need them with sdscatrepr, non-ASCII bytes as \xHH); single quotes
+        /// group with only \' escaped. Bytes are collected, then read as UTF-8, as the names are on disk.
+        /// </summary>
         private static List<string> Tokenize(string path, int lineNumber, string line)
         {
             var tokens = new List<string>();
@@ -196,8 +204,9 @@ namespace RedisRecovery.Aof
                     i++;
                     continue;
                 }
-                var token = new StringBuilder();
-                if (line[i] == '"')
+                var token = new List<byte>();
+                var quote = line[i];
+                if (quote == '"' || quote == '\'')
                 {
                     i++;
                     while (true)
@@ -207,17 +216,31 @@ namespace RedisRecovery.Aof
                             throw Invalid(path, lineNumber, "unbalanced quotes");
                         }
                         var c = line[i++];
-                        if (c == '"')
+                        if (c == quote)
                         {
                             break;
                         }
-                        if (c == '\\' && i < line.Length)
+                        if (c == '\\' && i < line.Length && quote == '"')
                         {
                             var escaped = line[i++];
-                            token.Append(escaped switch { 'n' => '\n', 'r' => '\r', 't' => '\t', _ => escaped });
+                            if (escaped == 'x' && i + 1 < line.Length && IsHex(line[i]) && IsHex(line[i + 1]))
+                            {
+                                token.Add(byte.Parse(line.Substring(i, 2), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture));
+                                i += 2;
+                                continue;
+                            }
+                            c = escaped switch { 'n' => '\n', 'r' => '\r', 't' => '\t', 'a' => '\a', 'b' => '\b', _ => escaped };
+                        }
+                        else if (c == '\\' && i < line.Length && line[i] == '\'')
+                        {
+                            c = line[i++];
+                        }
+                        else if (char.IsHighSurrogate(c) && i < line.Length)
+                        {
+                            token.AddRange(Encoding.UTF8.GetBytes(new[] { c, line[i++] }));
                             continue;
                         }
-                        token.Append(c);
+                        Append(token, c);
                     }
                     if (i < line.Length && line[i] != ' ' && line[i] != '\t')
                     {
@@ -226,14 +249,20 @@ namespace RedisRecovery.Aof
                 }
                 else
                 {
+                    var start = i;
                     while (i < line.Length && line[i] != ' ' && line[i] != '\t')
                     {
-                        token.Append(line[i++]);
+                        i++;
                     }
+                    token.AddRange(Encoding.UTF8.GetBytes(line.Substring(start, i - start)));
                 }
-                tokens.Add(token.ToString());
+                tokens.Add(Encoding.UTF8.GetString(token.ToArray()));
             }
             return tokens;
         }
+
+        private static bool IsHex(char c) => (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+
+        private static void Append(List<byte> token, char c) => token.AddRange(Encoding.UTF8.GetBytes(new[] { c }));
     }
 }

@@ -132,6 +132,7 @@ namespace RedisRecovery.Aof
                     destination = System.IO.Path.Combine(destination, plan.Files[0].FileName);
                 }
                 EnsureAbsent(destination);
+                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(destination)!);
                 var keep = plan.Action == AofRepairAction.None ? plan.Files[0].Length : plan.CutOffset;
                 await CopyPrefixAsync(plan.Files[0].FullPath, destination, keep, cancellationToken).ConfigureAwait(false);
                 log.Verbose($"Wrote {keep} bytes of {plan.Files[0].FileName} to {destination}.");
@@ -144,17 +145,28 @@ namespace RedisRecovery.Aof
             Directory.CreateDirectory(destination);
             var manifest = plan.Manifest!;
             var kept = plan.Action == AofRepairAction.None ? plan.Files : plan.Files.Take(plan.CutFileIndex + 1).ToList();
-            for (var i = 0; i < kept.Count; i++)
+            try
             {
-                var file = kept[i];
-                var length = plan.Action != AofRepairAction.None && i == plan.CutFileIndex ? plan.CutOffset : file.Length;
-                await CopyPrefixAsync(file.FullPath, System.IO.Path.Combine(destination, file.FileName), length, cancellationToken).ConfigureAwait(false);
-                log.Verbose($"Wrote {length} bytes of {file.FileName} to {destination}.");
+                for (var i = 0; i < kept.Count; i++)
+                {
+                    var file = kept[i];
+                    var length = plan.Action != AofRepairAction.None && i == plan.CutFileIndex ? plan.CutOffset : file.Length;
+                    await CopyPrefixAsync(file.FullPath, System.IO.Path.Combine(destination, file.FileName), length, cancellationToken).ConfigureAwait(false);
+                    log.Verbose($"Wrote {length} bytes of {file.FileName} to {destination}.");
+                }
+                // History files are not copied, so the copy's manifest must not list them either. The manifest comes
+                // last: until it exists, the directory is not a loadable AOF.
+                var unlisted = manifest.Entries.Where(e => e.Type == AofFileType.History).Select(e => e.FileName).Concat(plan.FilesDropped);
+                WriteAtomically(System.IO.Path.Combine(destination, System.IO.Path.GetFileName(manifest.Path)), manifest.TextWithout(unlisted));
             }
-            // History files are not copied, so the copy's manifest must not list them either.
-            var unlisted = manifest.Entries.Where(e => e.Type == AofFileType.History).Select(e => e.FileName).Concat(plan.FilesDropped);
-            var manifestCopy = System.IO.Path.Combine(destination, System.IO.Path.GetFileName(manifest.Path));
-            File.WriteAllText(manifestCopy, manifest.TextWithout(unlisted), new UTF8Encoding(false));
+            catch
+            {
+                foreach (var file in kept)
+                {
+                    File.Delete(System.IO.Path.Combine(destination, file.FileName));
+                }
+                throw;
+            }
             return new AofRepairResult(plan, destination, null);
         }
 
@@ -193,31 +205,41 @@ namespace RedisRecovery.Aof
             {
                 await CopyPrefixAsync(file.FullPath, System.IO.Path.Combine(backupDir, file.FileName), file.Length, cancellationToken).ConfigureAwait(false);
             }
-            File.Copy(manifest.Path, System.IO.Path.Combine(backupDir, System.IO.Path.GetFileName(manifest.Path)));
+            await CopyPrefixAsync(manifest.Path, System.IO.Path.Combine(backupDir, System.IO.Path.GetFileName(manifest.Path)), new FileInfo(manifest.Path).Length, cancellationToken).ConfigureAwait(false);
             log.Verbose($"Kept the original manifest and {plan.Files.Count - plan.CutFileIndex} file(s) in {backupDir}.");
-            Truncate(cutFile.FullPath, plan.CutOffset);
             if (plan.FilesDropped.Count > 0)
             {
-                // The manifest goes first, so that an interruption never leaves it naming a deleted file.
-                var temporary = manifest.Path + ".tmp";
-                File.WriteAllText(temporary, manifest.TextWithout(plan.FilesDropped), new UTF8Encoding(false));
-                ReplaceFile(temporary, manifest.Path);
-                foreach (var dropped in plan.FilesDropped)
-                {
-                    File.Delete(System.IO.Path.Combine(manifest.Directory, dropped));
-                }
+                // The manifest is replaced atomically before any file changes: if the process dies after it, the
+                // later files are merely unlisted (Test-AofFile names them) and the cut file still loads on its own;
+                // cutting first would leave later files listed behind a cut, which Redis would replay after the gap.
+                WriteAtomically(manifest.Path, manifest.TextWithout(plan.FilesDropped));
+            }
+            Truncate(cutFile.FullPath, plan.CutOffset);
+            foreach (var dropped in plan.FilesDropped)
+            {
+                File.Delete(System.IO.Path.Combine(manifest.Directory, dropped));
             }
             return new AofRepairResult(plan, plan.Path, backupDir);
         }
 
-        private static void ReplaceFile(string source, string target)
+        /// <summary>Writes a temporary file, flushes it to disk, then renames it over the target (as Redis writes its manifest).</summary>
+        private static void WriteAtomically(string path, string text)
         {
-#if NET8_0_OR_GREATER
-            File.Move(source, target, overwrite: true);
-#else
-            File.Copy(source, target, overwrite: true);
-            File.Delete(source);
-#endif
+            var temporary = path + ".tmp";
+            using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                var bytes = new UTF8Encoding(false).GetBytes(text);
+                output.Write(bytes, 0, bytes.Length);
+                output.Flush(flushToDisk: true);
+            }
+            if (File.Exists(path))
+            {
+                File.Replace(temporary, path, null);
+            }
+            else
+            {
+                File.Move(temporary, path);
+            }
         }
 
         private static string CreateDirectory(string path)
@@ -241,25 +263,39 @@ namespace RedisRecovery.Aof
             stream.Flush(flushToDisk: true);
         }
 
+        /// <summary>
+        /// Copies the first <paramref name="length"/> bytes under a temporary name, flushed to disk, and renames the
+        /// copy to <paramref name="target"/> only once complete: a failure or a killed process never leaves a partial
+        /// copy under a name that looks like a backup or a loadable AOF. An existing target is never overwritten.
+        /// </summary>
         private static async Task CopyPrefixAsync(string source, string target, long length, CancellationToken cancellationToken)
         {
+            var partial = target + ".partial";
             var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
             try
             {
-                using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
-                using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
-                var left = length;
-                while (left > 0)
+                using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.Asynchronous | FileOptions.SequentialScan))
+                using (var output = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
                 {
-                    var read = await input.ReadAsync(buffer, 0, (int)Math.Min(buffer.Length, left), cancellationToken).ConfigureAwait(false);
-                    if (read == 0)
+                    var left = length;
+                    while (left > 0)
                     {
-                        throw new RedisRecoveryException("AofChangedWhileRepairing", FailureKind.Conflict, $"{source}: the file became shorter while it was being copied; is a server still writing it?") { Target = source };
+                        var read = await input.ReadAsync(buffer, 0, (int)Math.Min(buffer.Length, left), cancellationToken).ConfigureAwait(false);
+                        if (read == 0)
+                        {
+                            throw new RedisRecoveryException("AofChangedWhileRepairing", FailureKind.Conflict, $"{source}: the file became shorter while it was being copied; is a server still writing it?") { Target = source };
+                        }
+                        await output.WriteAsync(buffer, 0, read, cancellationToken).ConfigureAwait(false);
+                        left -= read;
                     }
-                    await output.WriteAsync(buffer, 0, read, cancellationToken).ConfigureAwait(false);
-                    left -= read;
+                    output.Flush(flushToDisk: true);
                 }
-                output.Flush(flushToDisk: true);
+                File.Move(partial, target);
+            }
+            catch
+            {
+                File.Delete(partial);
+                throw;
             }
             finally
             {

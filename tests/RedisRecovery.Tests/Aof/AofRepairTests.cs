@@ -22,7 +22,9 @@ namespace RedisRecovery.Tests.Aof
             using var temp = AofTestKit.NewTempDirectory();
             var serverDirectory = Directory.CreateDirectory(Path.Combine(temp.Path, "live")).FullName;
             var options = new RedisServerOptions { Directory = serverDirectory, Output = _output };
-            options.Arguments.AddRange(new[] { "--appendonly", "yes", "--aof-timestamp-enabled", "yes", "--aof-use-rdb-preamble", rdbPreamble });
+            // appendfsync always: with everysec a busy disk lets Redis postpone its write() past the reply, and the
+            // kill below would lose the FLUSHALL this test looks for.
+            options.Arguments.AddRange(new[] { "--appendonly", "yes", "--aof-timestamp-enabled", "yes", "--aof-use-rdb-preamble", rdbPreamble, "--appendfsync", "always" });
             using (var live = await RedisServerProcess.StartAsync(options))
             {
                 await using var connection = await AofTestKit.ConnectAsync(live);
@@ -110,7 +112,7 @@ namespace RedisRecovery.Tests.Aof
             AofTestKit.Run("redis-check-aof", "--truncate-to-timestamp", unixSeconds.ToString(), theirs);
 
             var plan = await AofRepairer.PlanAsync(ours, new AofRepairRequest { ToTimestamp = DateTimeOffset.FromUnixTimeSeconds(unixSeconds) });
-            var copy = await AofRepairer.ApplyToCopyAsync(plan, Path.Combine(temp.Path, "cut.aof"));
+            var copy = await AofRepairer.ApplyToCopyAsync(plan, Path.Combine(temp.Path, "point-in-time", "cut.aof")); // a new directory is created
 
             Assert.Equal(AofRepairAction.CutToTimestamp, plan.Action);
             Assert.Equal(File.ReadAllBytes(theirs), File.ReadAllBytes(copy.OutputPath));
@@ -194,6 +196,32 @@ namespace RedisRecovery.Tests.Aof
             await using var check = await AofTestKit.ConnectAsync(server);
             Assert.Equal(3, (await check.ExecuteAsync("DBSIZE")).Integer);
             Assert.Equal(backup, result.BackupPath);
+        }
+
+        [Fact]
+        public async Task AFailedCopyOrBackup_LeavesNoPartialFileUnderTheFinalName_AndTheOriginalUncut()
+        {
+            using var temp = AofTestKit.NewTempDirectory();
+            var aof = Path.Combine(temp.Path, "appendonly.aof");
+            var complete = AofTestKit.Concat(new[] { AofTestKit.Command("SET", "k1", "1"), AofTestKit.Command("FLUSHALL"), AofTestKit.Command("SET", "k2", "2") });
+            File.WriteAllBytes(aof, complete.Concat(new byte[] { (byte)'*', (byte)'3' }).ToArray());
+            var toCopy = await AofRepairer.PlanAsync(aof, new AofRepairRequest { BeforeCommand = "FLUSHALL" });
+            var inPlace = await AofRepairer.PlanAsync(aof, new AofRepairRequest());
+            Assert.Equal(AofRepairAction.CutTruncatedTail, inPlace.Action);
+            // A server (or another tool) shortens the file between the plan and the repair.
+            var shortened = complete.Take(10).ToArray();
+            File.WriteAllBytes(aof, shortened);
+            var destination = Path.Combine(temp.Path, "copy.aof");
+            var backups = Path.Combine(temp.Path, "backups");
+
+            var copyFailure = await Assert.ThrowsAsync<RedisRecoveryException>(() => AofRepairer.ApplyToCopyAsync(toCopy, destination));
+            var inPlaceFailure = await Assert.ThrowsAsync<RedisRecoveryException>(() => AofRepairer.ApplyInPlaceAsync(inPlace, backups));
+
+            Assert.Equal("AofChangedWhileRepairing", copyFailure.ErrorId);
+            Assert.Equal("AofChangedWhileRepairing", inPlaceFailure.ErrorId);
+            Assert.Empty(Directory.GetFiles(temp.Path, "copy.aof*"));
+            Assert.Empty(Directory.GetFiles(backups));
+            Assert.Equal(shortened, File.ReadAllBytes(aof));
         }
 
         [Theory]
