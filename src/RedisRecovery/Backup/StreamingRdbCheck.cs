@@ -129,7 +129,7 @@ namespace RedisRecovery.Backup
             }
         }
 
-        private sealed class ChunkPipeReadStream : Stream
+        private sealed class ChunkPipeReadStream : ForwardOnlyStream
         {
             private readonly ChunkPipe _pipe;
             private byte[]? _chunk;
@@ -141,17 +141,7 @@ namespace RedisRecovery.Backup
 
             public override bool CanRead => true;
 
-            public override bool CanSeek => false;
-
             public override bool CanWrite => false;
-
-            public override long Length => throw new NotSupportedException();
-
-            public override long Position
-            {
-                get => throw new NotSupportedException();
-                set => throw new NotSupportedException();
-            }
 
             public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
                 ReadCoreAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -192,14 +182,10 @@ namespace RedisRecovery.Backup
             {
             }
 
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-            public override void SetLength(long value) => throw new NotSupportedException();
-
             public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         }
 
-        private sealed class TeeWriteStream : Stream
+        private sealed class TeeWriteStream : ForwardOnlyStream
         {
             private readonly Stream _destination;
             private readonly ChunkPipe _pipe;
@@ -212,17 +198,7 @@ namespace RedisRecovery.Backup
 
             public override bool CanRead => false;
 
-            public override bool CanSeek => false;
-
             public override bool CanWrite => true;
-
-            public override long Length => throw new NotSupportedException();
-
-            public override long Position
-            {
-                get => throw new NotSupportedException();
-                set => throw new NotSupportedException();
-            }
 
             public override async Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
             {
@@ -237,10 +213,6 @@ namespace RedisRecovery.Backup
             public override void Flush() => _destination.Flush();
 
             public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-            public override void SetLength(long value) => throw new NotSupportedException();
         }
     }
 }

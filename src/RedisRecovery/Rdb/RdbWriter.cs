@@ -239,7 +239,7 @@ namespace RedisRecovery.Rdb
         }
 
         /// <summary>A write-only buffered stream that keeps the CRC64 of everything written through it.</summary>
-        private sealed class CrcStream : Stream
+        private sealed class CrcStream : ForwardOnlyStream
         {
             private readonly Stream _inner;
             private byte[] _buffer;
@@ -256,11 +256,7 @@ namespace RedisRecovery.Rdb
 
             public override bool CanRead => false;
 
-            public override bool CanSeek => false;
-
             public override bool CanWrite => true;
-
-            public override long Length => throw new NotSupportedException();
 
             public override long Position
             {
@@ -318,10 +314,6 @@ namespace RedisRecovery.Rdb
             public override void Flush() => throw new NotSupportedException("RdbWriter flushes asynchronously.");
 
             public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-            public override void SetLength(long value) => throw new NotSupportedException();
 
             public void ReleaseBuffer()
             {

@@ -632,7 +632,7 @@ namespace RedisRecovery.Restore
         }
 
         /// <summary>Passes writes through to a stream and keeps the CRC64 of everything written (a DUMP payload's footer).</summary>
-        private sealed class ChecksummingStream : Stream
+        private sealed class ChecksummingStream : ForwardOnlyStream
         {
             private readonly Stream _inner;
 
@@ -642,11 +642,7 @@ namespace RedisRecovery.Restore
 
             public override bool CanRead => false;
 
-            public override bool CanSeek => false;
-
             public override bool CanWrite => true;
-
-            public override long Length => throw new NotSupportedException();
 
             public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
@@ -665,10 +661,6 @@ namespace RedisRecovery.Restore
             public override void Flush() => _inner.Flush();
 
             public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-            public override void SetLength(long value) => throw new NotSupportedException();
         }
 
         /// <summary>A key that is (or may need to be) rebuilt from commands, with what that needs.</summary>

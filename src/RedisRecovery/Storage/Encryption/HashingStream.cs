@@ -8,7 +8,7 @@ using RedisRecovery.Storage.S3;
 namespace RedisRecovery.Storage.Encryption
 {
     /// <summary>Passes bytes through to or from another stream, counting them and computing their SHA-256.</summary>
-    internal sealed class HashingStream : Stream
+    internal sealed class HashingStream : ForwardOnlyStream
     {
         private readonly Stream _inner;
         private readonly bool _reading;
@@ -24,11 +24,7 @@ namespace RedisRecovery.Storage.Encryption
 
         public override bool CanRead => _reading;
 
-        public override bool CanSeek => false;
-
         public override bool CanWrite => !_reading;
-
-        public override long Length => throw new NotSupportedException();
 
         public override long Position
         {
@@ -59,10 +55,6 @@ namespace RedisRecovery.Storage.Encryption
         public override void Flush() => _inner.Flush();
 
         public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

@@ -16,7 +16,7 @@ namespace RedisRecovery.Storage.Encryption
     /// truncated file fails when the end is read, before end-of-stream is reported: write to a temporary file and keep it
     /// only after reading to the end (as <see cref="OpenPgpFiles.DecryptFileAsync"/> does).
     /// </summary>
-    public sealed class OpenPgpDecryptingStream : Stream
+    public sealed class OpenPgpDecryptingStream : ForwardOnlyStream
     {
         private readonly Stream _ciphertext;
         private readonly bool _leaveOpen;
@@ -49,17 +49,7 @@ namespace RedisRecovery.Storage.Encryption
 
         public override bool CanRead => true;
 
-        public override bool CanSeek => false;
-
         public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
 
         /// <summary>
         /// Reads the message's headers up to the first plaintext byte; <paramref name="sourceName"/> names the file in errors.
@@ -94,10 +84,6 @@ namespace RedisRecovery.Storage.Encryption
         public override void Flush()
         {
         }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 

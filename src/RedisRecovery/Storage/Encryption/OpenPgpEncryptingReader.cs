@@ -61,7 +61,7 @@ namespace RedisRecovery.Storage.Encryption
         }
 
         /// <summary>A write-only stream that queues what is written until the reader takes it.</summary>
-        private sealed class ByteQueue : Stream
+        private sealed class ByteQueue : ForwardOnlyStream
         {
             private byte[] _bytes = new byte[128 * 1024];
             private int _start;
@@ -71,17 +71,7 @@ namespace RedisRecovery.Storage.Encryption
 
             public override bool CanRead => false;
 
-            public override bool CanSeek => false;
-
             public override bool CanWrite => true;
-
-            public override long Length => throw new NotSupportedException();
-
-            public override long Position
-            {
-                get => throw new NotSupportedException();
-                set => throw new NotSupportedException();
-            }
 
             public int Dequeue(byte[] buffer, int offset, int count)
             {
@@ -116,10 +106,6 @@ namespace RedisRecovery.Storage.Encryption
             }
 
             public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-            public override void SetLength(long value) => throw new NotSupportedException();
         }
     }
 }

@@ -24,7 +24,7 @@ namespace RedisRecovery.Storage.Encryption
     /// packet. Both packets use partial body lengths, so any amount of data streams through in constant memory. Write
     /// the plaintext, call <see cref="CompleteAsync"/> (which writes the end of the message), then dispose.
     /// </summary>
-    public sealed class OpenPgpEncryptingStream : Stream
+    public sealed class OpenPgpEncryptingStream : ForwardOnlyStream
     {
         private const int ChunkBits = 16;
         private readonly Stream _output;
@@ -108,17 +108,7 @@ namespace RedisRecovery.Storage.Encryption
 
         public override bool CanRead => false;
 
-        public override bool CanSeek => false;
-
         public override bool CanWrite => !_completed;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
 
         public override void Write(byte[] buffer, int offset, int count) =>
             WriteCoreAsync(buffer, offset, count, useAsync: false, CancellationToken.None).GetAwaiter().GetResult();
@@ -142,10 +132,6 @@ namespace RedisRecovery.Storage.Encryption
         public override Task FlushAsync(CancellationToken cancellationToken) => _output.FlushAsync(cancellationToken);
 
         public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

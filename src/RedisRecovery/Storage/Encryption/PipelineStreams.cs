@@ -10,21 +10,11 @@ namespace RedisRecovery.Storage.Encryption
     /// asynchronously (useAsync), so Read and ReadAsync share one implementation; on the synchronous path every await
     /// is on an already completed ValueTask, so blocking on it never waits for anything.
     /// </summary>
-    internal abstract class PipelineReadStream : Stream
+    internal abstract class PipelineReadStream : ForwardOnlyStream
     {
         public override bool CanRead => true;
 
-        public override bool CanSeek => false;
-
         public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
 
         public override int Read(byte[] buffer, int offset, int count) =>
             ReadCoreAsync(buffer, offset, count, useAsync: false, CancellationToken.None).GetAwaiter().GetResult();
@@ -35,10 +25,6 @@ namespace RedisRecovery.Storage.Encryption
         public override void Flush()
         {
         }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
