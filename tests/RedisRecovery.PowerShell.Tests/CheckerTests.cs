@@ -240,6 +240,51 @@ namespace RedisRecovery.PowerShell.Tests
                 PromptFinder.PromptingCalls(typeof(CheckerTests).Assembly.Location));
         }
 
+        [Fact]
+        public void OffThreadCallFinder_FindsSessionStateReachedFromEngineDelegates_ButNotPipelineThreadCalls()
+        {
+            var findings = OffThreadCallFinder.Find(typeof(CheckerTests).Assembly.Location)
+                .Where(f => f.StartsWith(nameof(GetSampleOffThreadCommand), System.StringComparison.Ordinal)).ToList();
+            const string Reaches = "GetSampleOffThreadCommand.ProcessRecord: the delegate passed to RunEngine reaches ";
+            Assert.Contains(Reaches + "PSCmdlet.get_SessionState", findings);
+            Assert.Contains(Reaches + "SessionState.get_Path", findings);
+            Assert.Contains(Reaches + "PathIntrinsics.get_CurrentFileSystemLocation", findings);
+            // Through an async lambda's state machine and a helper method of the cmdlet.
+            Assert.Contains(findings, f => f.StartsWith(Reaches + "PSCmdlet.GetUnresolvedProviderPathFromPSPath (via GetSampleOffThreadCommand+", System.StringComparison.Ordinal)
+                && f.EndsWith(".MoveNext, GetSampleOffThreadCommand.Resolve)", System.StringComparison.Ordinal));
+            // WriteVerbose inside InvokeOnPipelineThread runs on the pipeline thread; resolving before RunEngine is fine.
+            Assert.Equal(4, findings.Count);
+        }
+
+        [Fact]
+        public void PesterConventions_ReportBareErrorIdsAndFixedModulePaths()
+        {
+            var problems = PesterConventions.Problems("""
+                BeforeAll {
+                    Import-Module (Join-Path $PSScriptRoot '../../out/RedisRecovery') -Force
+                    Import-Module (Join-Path $PSScriptRoot 'TestRedisServer.psm1') -Force
+                }
+                It 'a' { { Get-Thing -ErrorAction Stop } | Should -Throw -ErrorId 'ThingMissing' }
+                It 'b' { { Get-Thing -ErrorAction Stop } | Should -Throw -ErrorId "ThingMissing*" }
+                It 'c' { $e[0].FullyQualifiedErrorId | Should -BeLike 'ThingMissing*' }
+                It 'd' { { Get-Thing -ErrorAction Stop } | Should -Throw -ErrorId 'ThingMissing,*' }
+                """);
+            Assert.Equal(
+                new[]
+                {
+                    "line 2: imports the module from a fixed path; use Import-Module (Get-RedisRecoveryModulePath) from TestRedisServer.psm1",
+                    "line 5: Should -Throw -ErrorId 'ThingMissing' must be 'ThingMissing,*' (FullyQualifiedErrorId is 'Id,Namespace.CmdletType')",
+                    "line 6: Should -Throw -ErrorId 'ThingMissing*' must be 'ThingMissing,*' (FullyQualifiedErrorId is 'Id,Namespace.CmdletType')",
+                    "line 7: FullyQualifiedErrorId | Should -BeLike 'ThingMissing*' must be 'ThingMissing,*' (FullyQualifiedErrorId is 'Id,Namespace.CmdletType')",
+                },
+                problems);
+            Assert.Empty(PesterConventions.Problems("""
+                Import-Module (Join-Path $PSScriptRoot 'TestRedisServer.psm1') -Force
+                Import-Module (Get-RedisRecoveryModulePath) -Force
+                { Get-Thing } | Should -Throw -ErrorId 'ThingMissing,*'
+                """));
+        }
+
         private static System.Type SampleType(string name) =>
             name.StartsWith('[')
                 ? SampleCmdlets.Inspection.FrameworkType(name.Trim('[', ']'))
