@@ -22,6 +22,7 @@ namespace RedisRecovery.PowerShell.Tests.Contract
             new("[System.String]", "Get-RedisInstanceStatus"),
             new("[System.String]", "Backup-RdbSnapshot"),
             new("Get-RedisInstanceStatus", "Backup-RdbSnapshot"),
+            new("Get-RedisBackup", "Get-RedisInstanceStatus"),
 
             // Files from Get-ChildItem (FullName/PSPath) and paths as strings.
             new("[System.String]", "Test-RdbFile"),
@@ -32,6 +33,7 @@ namespace RedisRecovery.PowerShell.Tests.Contract
             new("[System.IO.FileInfo]", "Repair-AofFile"),
             new("Test-AofFile", "Repair-AofFile"),
             new("[System.IO.FileInfo]", "Restore-RedisDatabase"),
+            new("Test-AofFile", "Restore-RedisDatabase"),
 
             // Backups from the catalog and from a fresh snapshot.
             new("Get-RedisBackup", "Test-RedisBackup"),
@@ -41,6 +43,10 @@ namespace RedisRecovery.PowerShell.Tests.Contract
             new("Backup-RdbSnapshot", "Test-RedisBackup"),
             new("Backup-RdbSnapshot", "Copy-RedisBackup"),
             new("Copy-RedisBackup", "Test-RedisBackup"),
+            new("Copy-RedisBackup", "Copy-RedisBackup"),
+            new("Backup-RdbSnapshot", "Restore-RedisDatabase"),
+            new("Copy-RedisBackup", "Restore-RedisDatabase"),
+            new("Test-RedisBackup", "Restore-RedisDatabase"),
         };
 
         public bool ProducerIsType => Producer.StartsWith('[');
