@@ -238,4 +238,65 @@ namespace RedisRecovery.PowerShell.Tests.Samples
 
         private string Resolve(string path) => GetUnresolvedProviderPathFromPSPath(path);
     }
+
+    /// <summary>Sets A and B (neither the default) share -Shared, and B adds only an optional -Extra.</summary>
+    [Cmdlet(VerbsCommon.Get, "SampleAmbiguousSets", DefaultParameterSetName = "Default")]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class GetSampleAmbiguousSetsCommand : SampleModuleCmdlet
+    {
+        [Parameter(ParameterSetName = "Default", Mandatory = true)]
+        public string Id { get; set; }
+
+        [Parameter(ParameterSetName = "A")]
+        [Parameter(ParameterSetName = "B")]
+        [Parameter(ParameterSetName = "C")]
+        public string Shared { get; set; }
+
+        [Parameter(ParameterSetName = "B")]
+        public string Extra { get; set; }
+
+        /// <summary>C holds all of A too, but is told apart by this mandatory parameter.</summary>
+        [Parameter(ParameterSetName = "C", Mandatory = true)]
+        public string Required { get; set; }
+    }
+
+    public sealed class SampleDynamicParameters
+    {
+        [Parameter]
+        public string Password { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Alias("Name")]
+        public string Label { get; set; }
+    }
+
+    /// <summary>Its dynamic parameters hold a secret as a string and claim the name of a declared parameter.</summary>
+    [Cmdlet(VerbsCommon.Get, "SampleDynamic")]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class GetSampleDynamicCommand : SampleModuleCmdlet, IDynamicParameters
+    {
+        private readonly SampleDynamicParameters _dynamic = new();
+
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        public string Name { get; set; }
+
+        public object GetDynamicParameters() => _dynamic;
+    }
+
+    /// <summary>Builds its dynamic parameters on demand, so metadata cannot show them.</summary>
+    [Cmdlet(VerbsCommon.Get, "SampleHiddenDynamic")]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class GetSampleHiddenDynamicCommand : SampleModuleCmdlet, IDynamicParameters
+    {
+        public object GetDynamicParameters() => new RuntimeDefinedParameterDictionary();
+    }
+
+    /// <summary>Takes any object by property name: a widget's string Name binds, not a widget.</summary>
+    [Cmdlet(VerbsCommon.Set, "SampleLabel", SupportsShouldProcess = true)]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class SetSampleLabelCommand : SampleModuleCmdlet
+    {
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        public object Name { get; set; }
+    }
 }
