@@ -122,8 +122,7 @@ namespace RedisRecovery.PowerShell.Commands
                 : null;
             if (problem != null)
             {
-                var invalid = new RedisRecoveryException(RestoreErrorIds.InvalidOptions, FailureKind.InvalidArgument, problem);
-                ThrowTerminatingError(new ErrorRecord(invalid, invalid.ErrorId, ErrorCategory.InvalidArgument, Mode));
+                ThrowTerminatingError(ToErrorRecord(new RedisRecoveryException(RestoreErrorIds.InvalidOptions, FailureKind.InvalidArgument, problem), Mode));
             }
         }
 
