@@ -64,6 +64,10 @@ namespace RedisRecovery.PowerShell.Tests
         [InlineData(nameof(ConnectSampleServerCommand), CmdletRule.ParameterNames, "the name 'Endpoint' is claimed more than once (by -Endpoint, -Address)")]
         [InlineData(nameof(GetSampleNotDerivedCommand), CmdletRule.BaseClass, "does not derive from RedisRecovery.PowerShell.Tests.Samples.SampleModuleCmdlet")]
         [InlineData(nameof(GetSampleHiddenCommand), CmdletRule.PublicClass, "is not a public top-level class")]
+        [InlineData(nameof(GetSampleAmbiguousSetsCommand), CmdletRule.ParameterSetAmbiguity, "sets A and B cannot be told apart: a call with only -Shared fits both")]
+        [InlineData(nameof(GetSampleDynamicCommand), CmdletRule.SecretParameters, "-Password is a String; secrets must be PSCredential or SecureString")]
+        [InlineData(nameof(GetSampleDynamicCommand), CmdletRule.ParameterNames, "the name 'Name' is claimed more than once (by -Name, -Label)")]
+        [InlineData(nameof(GetSampleHiddenDynamicCommand), CmdletRule.DynamicParameters, "implements IDynamicParameters but holds no field")]
         public void CmdletThatBreaksARule_IsReported(string sample, CmdletRule rule, string expected)
         {
             var violations = SampleCmdlets.Checker.Check(SampleCmdlets.Named(sample), rule).Select(v => v.Detail).ToList();
@@ -76,6 +80,22 @@ namespace RedisRecovery.PowerShell.Tests
             // -Everywhere (all sets, position 0) meets -OnlyA at position 1 in set A: fine; -OnlyB at 0 in set B: not.
             var violation = Assert.Single(SampleCmdlets.Checker.Check(SampleCmdlets.Named(nameof(GetSampleAllSetsClashCommand)), CmdletRule.ParameterSets));
             Assert.Equal("-Everywhere and -OnlyB share position 0 in set B", violation.Detail);
+        }
+
+        [Fact]
+        public void AmbiguityRule_SparesASetToldApartByAMandatoryParameter()
+        {
+            // C holds all of A's parameters too, but needs -Required: a call without it can only mean A.
+            var violation = Assert.Single(SampleCmdlets.Checker.Check(SampleCmdlets.Named(nameof(GetSampleAmbiguousSetsCommand)), CmdletRule.ParameterSetAmbiguity));
+            Assert.StartsWith("sets A and B ", violation.Detail);
+        }
+
+        [Fact]
+        public void DynamicParameters_AreReadFromTheFieldThatHoldsThem()
+        {
+            var cmdlet = SampleCmdlets.Named(nameof(GetSampleDynamicCommand));
+            Assert.Equal(new[] { "Name", "Password", "Label" }, cmdlet.Parameters.Select(p => p.Name));
+            Assert.Equal(new[] { false, true, true }, cmdlet.Parameters.Select(p => p.IsDynamic));
         }
 
         [Fact]
@@ -111,6 +131,15 @@ namespace RedisRecovery.PowerShell.Tests
         {
             var problems = PipelineBinding.Problems(SampleType(produced), SampleCmdlets.Named(consumer));
             Assert.Contains(problems, p => p.Contains(expected));
+        }
+
+        [Theory]
+        [InlineData(nameof(GetSampleDynamicCommand), "SampleWidget.Name binds -Name and -Label at once in its parameters")]
+        [InlineData(nameof(SetSampleLabelCommand), "SampleWidget.Name is a String, bound to -Name (Object) as text, not as the object it names")]
+        public void PipelineBinding_ReportsAPropertyThatBindsAmbiguouslyOrAsText(string consumer, string expected)
+        {
+            var problems = PipelineBinding.Problems(SampleType("RedisRecovery.PowerShell.Tests.Samples.SampleWidget"), SampleCmdlets.Named(consumer));
+            Assert.Contains(expected, problems);
         }
 
         [Fact]
@@ -238,6 +267,51 @@ namespace RedisRecovery.PowerShell.Tests
             Assert.Equal(
                 new[] { "Cmdlet.ShouldContinue", "PSHostUserInterface.ReadLine" },
                 PromptFinder.PromptingCalls(typeof(CheckerTests).Assembly.Location));
+        }
+
+        [Fact]
+        public void OffThreadCallFinder_FindsSessionStateReachedFromEngineDelegates_ButNotPipelineThreadCalls()
+        {
+            var findings = OffThreadCallFinder.Find(typeof(CheckerTests).Assembly.Location)
+                .Where(f => f.StartsWith(nameof(GetSampleOffThreadCommand), System.StringComparison.Ordinal)).ToList();
+            const string Reaches = "GetSampleOffThreadCommand.ProcessRecord: the delegate passed to RunEngine reaches ";
+            Assert.Contains(Reaches + "PSCmdlet.get_SessionState", findings);
+            Assert.Contains(Reaches + "SessionState.get_Path", findings);
+            Assert.Contains(Reaches + "PathIntrinsics.get_CurrentFileSystemLocation", findings);
+            // Through an async lambda's state machine and a helper method of the cmdlet.
+            Assert.Contains(findings, f => f.StartsWith(Reaches + "PSCmdlet.GetUnresolvedProviderPathFromPSPath (via GetSampleOffThreadCommand+", System.StringComparison.Ordinal)
+                && f.EndsWith(".MoveNext, GetSampleOffThreadCommand.Resolve)", System.StringComparison.Ordinal));
+            // WriteVerbose inside InvokeOnPipelineThread runs on the pipeline thread; resolving before RunEngine is fine.
+            Assert.Equal(4, findings.Count);
+        }
+
+        [Fact]
+        public void PesterConventions_ReportBareErrorIdsAndFixedModulePaths()
+        {
+            var problems = PesterConventions.Problems("""
+                BeforeAll {
+                    Import-Module (Join-Path $PSScriptRoot '../../out/RedisRecovery') -Force
+                    Import-Module (Join-Path $PSScriptRoot 'TestRedisServer.psm1') -Force
+                }
+                It 'a' { { Get-Thing -ErrorAction Stop } | Should -Throw -ErrorId 'ThingMissing' }
+                It 'b' { { Get-Thing -ErrorAction Stop } | Should -Throw -ErrorId "ThingMissing*" }
+                It 'c' { $e[0].FullyQualifiedErrorId | Should -BeLike 'ThingMissing*' }
+                It 'd' { { Get-Thing -ErrorAction Stop } | Should -Throw -ErrorId 'ThingMissing,*' }
+                """);
+            Assert.Equal(
+                new[]
+                {
+                    "line 2: imports the module from a fixed path; use Import-Module (Get-RedisRecoveryModulePath) from TestRedisServer.psm1",
+                    "line 5: Should -Throw -ErrorId 'ThingMissing' must be 'ThingMissing,*' (FullyQualifiedErrorId is 'Id,Namespace.CmdletType')",
+                    "line 6: Should -Throw -ErrorId 'ThingMissing*' must be 'ThingMissing,*' (FullyQualifiedErrorId is 'Id,Namespace.CmdletType')",
+                    "line 7: FullyQualifiedErrorId | Should -BeLike 'ThingMissing*' must be 'ThingMissing,*' (FullyQualifiedErrorId is 'Id,Namespace.CmdletType')",
+                },
+                problems);
+            Assert.Empty(PesterConventions.Problems("""
+                Import-Module (Join-Path $PSScriptRoot 'TestRedisServer.psm1') -Force
+                Import-Module (Get-RedisRecoveryModulePath) -Force
+                { Get-Thing } | Should -Throw -ErrorId 'ThingMissing,*'
+                """));
         }
 
         private static System.Type SampleType(string name) =>

@@ -140,6 +140,15 @@ namespace RedisRecovery.PowerShell.Tests
         }
 
         [Fact]
+        public void PesterSuites_MatchErrorIdsWithTheirCmdletTail_AndImportTheModuleUnderTest()
+        {
+            var suites = Path.Combine(LaidOutModule.RepositoryRoot, "tests", "pester");
+            AssertNone(Directory.EnumerateFiles(suites, "*.Tests.ps1")
+                .SelectMany(file => PesterConventions.Problems(File.ReadAllText(file))
+                    .Select(problem => new ContractViolation(Path.GetFileName(file), "PesterConventions", problem))));
+        }
+
+        [Fact]
         public void PipelineContracts_BindEveryProducedTypeToTheConsumer()
         {
             var cmdlets = _module.Cmdlets.ToDictionary(c => c.Name, StringComparer.Ordinal);
@@ -168,6 +177,14 @@ namespace RedisRecovery.PowerShell.Tests
         {
             var calls = PromptFinder.PromptingCalls(Path.Combine(_module.Directory, "RedisRecovery.PowerShell.dll"));
             Assert.True(calls.Count == 0, $"the cmdlets call {string.Join(", ", calls)}: runbooks have no console; use ShouldProcess, -Force or a parameter instead");
+        }
+
+        [Fact]
+        public void EngineDelegates_NeverTouchSessionStateOrTheRuntime()
+        {
+            // RunEngine runs them on a worker thread; paths, credentials and variables are resolved before the hand-off.
+            var findings = OffThreadCallFinder.Find(Path.Combine(_module.Directory, "RedisRecovery.PowerShell.dll"));
+            Assert.True(findings.Count == 0, $"{findings.Count} engine delegate(s) reach pipeline-thread members:\n{string.Join("\n", findings)}");
         }
 
         [Fact]

@@ -1,8 +1,8 @@
 # Backup-RdbSnapshot against real redis-server processes: a plain master, one without SYNC/PSYNC, and a
 # managed-service look-alike without SYNC/PSYNC/BGSAVE/CONFIG. Every backup is loaded back into a fresh server.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../../out/RedisRecovery') -Force
     Import-Module (Join-Path $PSScriptRoot 'TestRedisServer.psm1') -Force
+    Import-Module (Get-RedisRecoveryModulePath) -Force
 
     $script:plain = Start-TestRedisServer -Directory (Join-Path $TestDrive 'plain') -ExtraArgs @('--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0')
     $script:noSync = Start-TestRedisServer -Directory (Join-Path $TestDrive 'nosync') -ExtraArgs @(
@@ -103,7 +103,7 @@ Describe 'Backup-RdbSnapshot' {
     It 'fails with ReplicationUnavailable when -Method Replication is refused, leaving no file' {
         $dir = New-BackupDirectory
         { Backup-RdbSnapshot -Endpoint $script:noSync.Endpoint -Destination $dir -Method Replication -ErrorAction Stop } |
-            Should -Throw -ErrorId 'ReplicationUnavailable*'
+            Should -Throw -ErrorId 'ReplicationUnavailable,*'
         @(Get-ChildItem -Path $dir -Force -ErrorAction SilentlyContinue) | Should -HaveCount 0
     }
 
@@ -113,8 +113,23 @@ Describe 'Backup-RdbSnapshot' {
             Backup-RdbSnapshot -Destination (New-BackupDirectory) -ErrorVariable failures -ErrorAction SilentlyContinue)
         $backups | Should -HaveCount 2
         $failures | Should -HaveCount 1
-        $failures[0].FullyQualifiedErrorId | Should -BeLike 'ConnectionRefused*'
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'ConnectionRefused,*'
         $failures[0].CategoryInfo.Category | Should -Be 'ConnectionError'
+    }
+
+    It 'never shows the password of a redis:// endpoint, in -WhatIf text or in errors' {
+        $endpoint = "redis://backup:pester-url-secret@127.0.0.1:$(Get-FreeTcpPort)"
+        # -WhatIf text goes to the host, not to a stream: read it from a child session's output.
+        $pwsh = (Get-Process -Id $PID).Path
+        $whatIf = & $pwsh -NoProfile -NonInteractive -Command "Import-Module '$(Get-RedisRecoveryModulePath)'; Backup-RdbSnapshot -Endpoint '$endpoint' -Destination '$(New-BackupDirectory)' -WhatIf" 2>&1 | Out-String
+        $whatIf | Should -Match ([regex]::Escape('redis://backup:***@127.0.0.1:'))
+        $whatIf | Should -Not -Match 'pester-url-secret'
+        foreach ($throttleLimit in 1, 2) {
+            Backup-RdbSnapshot -Endpoint $endpoint -Destination (New-BackupDirectory) -ThrottleLimit $throttleLimit -ErrorVariable failures -ErrorAction SilentlyContinue
+            $failures | Should -HaveCount 1
+            "$($failures[0].TargetObject)" | Should -Not -Match 'pester-url-secret'
+            ($failures[0] | Format-List * -Force | Out-String) | Should -Not -Match 'pester-url-secret'
+        }
     }
 
     It 'backs up several endpoints at once with -ThrottleLimit' {

@@ -5,7 +5,8 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../../out/RedisRecovery') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestRedisServer.psm1') -Force
+    Import-Module (Get-RedisRecoveryModulePath) -Force
     Import-Module (Join-Path $PSScriptRoot 'BackupTestFiles.psm1') -Force
     $script:passphrase = ConvertTo-SecureString 'pester off-site passphrase' -AsPlainText -Force
     $script:content = [byte[]]::new(200000)

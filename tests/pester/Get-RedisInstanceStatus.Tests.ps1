@@ -107,7 +107,7 @@ Describe 'Get-RedisInstanceStatus' {
         }
 
         It 'stops the pipeline with -ErrorAction Stop' {
-            { Get-RedisInstanceStatus -Endpoint "127.0.0.1:$(Get-FreeTcpPort)" -ErrorAction Stop } | Should -Throw -ErrorId 'ConnectionRefused'
+            { Get-RedisInstanceStatus -Endpoint "127.0.0.1:$(Get-FreeTcpPort)" -ErrorAction Stop } | Should -Throw -ErrorId 'ConnectionRefused,*'
         }
     }
 

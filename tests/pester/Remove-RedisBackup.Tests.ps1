@@ -1,5 +1,6 @@
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../../out/RedisRecovery') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestRedisServer.psm1') -Force
+    Import-Module (Get-RedisRecoveryModulePath) -Force
     Import-Module (Join-Path $PSScriptRoot 'BackupTestFiles.psm1') -Force
 }
 

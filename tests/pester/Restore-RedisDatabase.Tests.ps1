@@ -1,7 +1,7 @@
 # Restore-RedisDatabase against real redis-server processes and the shared fixture files.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../../out/RedisRecovery/RedisRecovery.psd1') -Force
     Import-Module (Join-Path $PSScriptRoot 'TestRedisServer.psm1') -Force
+    Import-Module (Get-RedisRecoveryModulePath) -Force
     $fixtures = if ($env:REDISRECOVERY_FIXTURES) { $env:REDISRECOVERY_FIXTURES } else { Join-Path $PSScriptRoot '../../../shared/fixtures' }
     $script:rdb = Join-Path $fixtures 'generated/rdb/dump-7.0.15.rdb'
     $script:aofDir = Join-Path $fixtures 'generated/aof-preamble-yes/appendonlydir'
@@ -49,7 +49,7 @@ Describe 'Restore-RedisDatabase' {
         redis-cli -p $script:target.Port set existing 1 | Out-Null
         $result = Restore-RedisDatabase -Path $script:rdb -Endpoint $script:target.Endpoint -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue
         $result.WroteNothing | Should -BeTrue
-        $failures[0].FullyQualifiedErrorId | Should -BeLike 'RestoreTargetNotEmpty*'
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'RestoreTargetNotEmpty,*'
         $failures[0].CategoryInfo.Category | Should -Be 'ResourceExists'
         Get-KeyCount 0 | Should -Be 1
     }
@@ -85,7 +85,7 @@ Describe 'Restore-RedisDatabase' {
 
         $wrong = ConvertTo-SecureString 'wrong' -AsPlainText -Force
         $sealed | Restore-RedisDatabase -Endpoint $script:target.Endpoint -Passphrase $wrong -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue
-        $failures[0].FullyQualifiedErrorId | Should -BeLike 'OpenPgpWrongPassphrase*'
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'OpenPgpWrongPassphrase,*'
         Get-KeyCount 0 | Should -Be 0
 
         $result = $sealed | Restore-RedisDatabase -Endpoint $script:target.Endpoint -Passphrase $passphrase -Confirm:$false
@@ -96,7 +96,26 @@ Describe 'Restore-RedisDatabase' {
 
     It 'refuses -ToTimestamp for an RDB source with a stable error id' {
         { Restore-RedisDatabase -Path $script:rdb -Endpoint $script:target.Endpoint -ToTimestamp ([datetimeoffset]::UtcNow) -Confirm:$false -ErrorAction Stop } |
-            Should -Throw -ErrorId 'RestoreInvalidOptions*'
+            Should -Throw -ErrorId 'RestoreInvalidOptions,*'
+    }
+
+    It 'refuses -Mode FileSwap with online parameters up front, before reading the source' {
+        # The source does not exist: an error about it would mean the mode was checked only half-way.
+        $caught = { Restore-RedisDatabase -Path (Join-Path $TestDrive 'absent.rdb') -Endpoint $script:target.Endpoint -Mode FileSwap -KeyPattern 'user:*' -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'RestoreInvalidOptions,*' -PassThru
+        $caught.CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
+
+    It 'refuses -StartCommand without -Mode FileSwap up front, without prompting for the mode' {
+        { Restore-RedisDatabase -Path (Join-Path $TestDrive 'absent.rdb') -Endpoint $script:target.Endpoint -StartCommand { throw 'must not run' } -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'RestoreInvalidOptions,*'
+    }
+
+    It 'asks before fetching an encrypted or S3 backup: -WhatIf reads nothing' {
+        # Fetching this one would fail (it does not exist); -WhatIf must stop before the download is tried.
+        $missing = Join-Path $TestDrive 'cache-6379_20261122T020000Z.rdb.gpg'
+        $passphrase = ConvertTo-SecureString 'pester whatif passphrase' -AsPlainText -Force
+        { Restore-RedisDatabase -Path $missing -Endpoint $script:target.Endpoint -Passphrase $passphrase -WhatIf -ErrorAction Stop } | Should -Not -Throw
     }
 
     It 'runs the start command on the pipeline thread in FileSwap mode' {

@@ -12,7 +12,8 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../../out/RedisRecovery') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestRedisServer.psm1') -Force
+    Import-Module (Get-RedisRecoveryModulePath) -Force
     $script:fixtures = if ($env:REDISRECOVERY_FIXTURES) { $env:REDISRECOVERY_FIXTURES } else { Join-Path $PSScriptRoot '../../../shared/fixtures' }
     function New-Command([string[]] $Arguments) {
         $text = "*$($Arguments.Count)`r`n"
@@ -71,20 +72,20 @@ Describe 'Test-AofFile input and errors' {
     It 'writes a CorruptData error for a corrupt AOF, and still the object' {
         $file = Join-Path $TestDrive 'corrupt.aof'
         [IO.File]::WriteAllText($file, (New-Command 'SET', 'a', '1') + "garbage`r`n" + (New-Command 'SET', 'b', '2'))
-        { Test-AofFile -LiteralPath $file -ErrorAction Stop } | Should -Throw -ErrorId 'CorruptData'
+        { Test-AofFile -LiteralPath $file -ErrorAction Stop } | Should -Throw -ErrorId 'CorruptData,*'
         (Test-AofFile -LiteralPath $file -ErrorAction SilentlyContinue).Status | Should -Be 'Corrupt'
     }
 
     It 'reports an invalid manifest by name' {
         $dir = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'badmanifest')
         [IO.File]::WriteAllText((Join-Path $dir 'appendonly.aof.manifest'), "file appendonly.aof.1.base.aof seq 1 type b`n")
-        { Test-AofFile -LiteralPath $dir -ErrorAction Stop } | Should -Throw -ErrorId 'AofManifestInvalid'
+        { Test-AofFile -LiteralPath $dir -ErrorAction Stop } | Should -Throw -ErrorId 'AofManifestInvalid,*'
         $result = Test-AofFile -LiteralPath $dir -ErrorAction SilentlyContinue
         $result.Status | Should -Be 'ManifestInvalid'
         $result.Error | Should -Match 'appendonly\.aof\.1\.base\.aof'
     }
 
     It 'writes FileNotFound for a path that does not exist' {
-        { Test-AofFile -LiteralPath (Join-Path $TestDrive 'nope.aof') -ErrorAction Stop } | Should -Throw -ErrorId 'FileNotFound'
+        { Test-AofFile -LiteralPath (Join-Path $TestDrive 'nope.aof') -ErrorAction Stop } | Should -Throw -ErrorId 'FileNotFound,*'
     }
 }

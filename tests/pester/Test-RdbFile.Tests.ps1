@@ -1,6 +1,7 @@
 # Test-RdbFile against the shared fixture files and a damaged copy made in $TestDrive.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../../out/RedisRecovery/RedisRecovery.psd1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestRedisServer.psm1') -Force
+    Import-Module (Get-RedisRecoveryModulePath) -Force
     $fixtures = if ($env:REDISRECOVERY_FIXTURES) { $env:REDISRECOVERY_FIXTURES } else { Join-Path $PSScriptRoot '../../../shared/fixtures' }
     $script:generated = Join-Path $fixtures 'generated/rdb/dump-7.0.15.rdb'
     $script:publicKeyDb = Join-Path $fixtures 'public/Snapchat__KeyDB'
@@ -29,13 +30,13 @@ Describe 'Test-RdbFile' {
         $check.IsValid | Should -BeFalse
         $check.ErrorOffset | Should -BeGreaterThan 0
         $failures.Count | Should -Be 1
-        $failures[0].FullyQualifiedErrorId | Should -BeLike 'CorruptData*'
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'CorruptData,*'
         $failures[0].CategoryInfo.Category | Should -Be 'InvalidData'
         $failures[0].TargetObject | Should -Be $script:corrupt
     }
 
     It 'throws the error with -ErrorAction Stop' {
-        { Test-RdbFile -Path $script:corrupt -ErrorAction Stop } | Should -Throw -ErrorId 'CorruptData*'
+        { Test-RdbFile -Path $script:corrupt -ErrorAction Stop } | Should -Throw -ErrorId 'CorruptData,*'
     }
 
     It 'returns only booleans with -Quiet' {
@@ -63,14 +64,14 @@ Describe 'Test-RdbFile' {
     }
 
     It 'reports a missing literal path as FileNotFound' {
-        { Test-RdbFile -LiteralPath (Join-Path $TestDrive 'missing[1].rdb') -ErrorAction Stop } | Should -Throw -ErrorId 'FileNotFound*'
+        { Test-RdbFile -LiteralPath (Join-Path $TestDrive 'missing[1].rdb') -ErrorAction Stop } | Should -Throw -ErrorId 'FileNotFound,*'
     }
 
     It 'reports a directory named as -Path as FileNotFound instead of skipping it silently' {
         $checks = Test-RdbFile -Path $TestDrive -ErrorVariable failures -ErrorAction SilentlyContinue
         $checks | Should -BeNullOrEmpty
         $failures.Count | Should -Be 1
-        $failures[0].FullyQualifiedErrorId | Should -BeLike 'FileNotFound*'
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'FileNotFound,*'
     }
 
     It 'reports a file it cannot open as an IOError and goes on with the next file' {
@@ -87,7 +88,7 @@ Describe 'Test-RdbFile' {
         @($checks).Count | Should -Be 1
         $checks.IsValid | Should -BeTrue
         $failures.Count | Should -Be 1
-        $failures[0].FullyQualifiedErrorId | Should -BeLike 'IOError*'
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'IOError,*'
         $failures[0].TargetObject | Should -Be $locked
         $quiet | Should -BeFalse
     }

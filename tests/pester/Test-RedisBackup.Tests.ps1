@@ -1,8 +1,8 @@
 # Test-RedisBackup over backups taken from a real redis-server, good and tampered with, and a restore into a
 # throwaway redis-server.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../../out/RedisRecovery') -Force
     Import-Module (Join-Path $PSScriptRoot 'TestRedisServer.psm1') -Force
+    Import-Module (Get-RedisRecoveryModulePath) -Force
 
     $script:server = Start-TestRedisServer -Directory (Join-Path $TestDrive 'server')
     redis-cli -p $script:server.Port set greeting hello | Out-Null
@@ -53,7 +53,7 @@ Describe 'Test-RedisBackup' {
         $result.Passed | Should -BeFalse
         ($result.Checks | Where-Object Name -EQ 'Sha256').Outcome.ToString() | Should -Be 'Failed'
         $failures | Should -HaveCount 1
-        $failures[0].FullyQualifiedErrorId | Should -BeLike 'BackupVerificationFailed*'
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'BackupVerificationFailed,*'
         $failures[0].CategoryInfo.Category | Should -Be 'InvalidData'
     }
 
@@ -71,7 +71,7 @@ Describe 'Test-RedisBackup' {
     It 'errors with BackupStale when the newest backup is older than -MaxAge' {
         $backup = New-TestSnapshot
         Start-Sleep -Milliseconds 1500
-        { $backup | Test-RedisBackup -MaxAge ([timespan]::FromSeconds(1)) -ErrorAction Stop } | Should -Throw -ErrorId 'BackupStale*'
+        { $backup | Test-RedisBackup -MaxAge ([timespan]::FromSeconds(1)) -ErrorAction Stop } | Should -Throw -ErrorId 'BackupStale,*'
         $fresh = $backup | Test-RedisBackup -MaxAge '01:00:00'
         ($fresh.Checks | Where-Object Name -EQ 'Age').Outcome.ToString() | Should -Be 'Passed'
     }
@@ -91,7 +91,7 @@ Describe 'Test-RedisBackup' {
     }
 
     It 'reports a missing backup as BackupNotFound' {
-        { Test-RedisBackup -Path (Join-Path $TestDrive 'missing_20261122T020000Z.rdb') -ErrorAction Stop } | Should -Throw -ErrorId 'BackupNotFound*'
+        { Test-RedisBackup -Path (Join-Path $TestDrive 'missing_20261122T020000Z.rdb') -ErrorAction Stop } | Should -Throw -ErrorId 'BackupNotFound,*'
     }
 
     It 'shows a table by default' {

@@ -22,7 +22,8 @@ namespace RedisRecovery.PowerShell.Commands
     public sealed class BackupRdbSnapshotCommand : RedisEndpointCmdlet, IDynamicParameters
     {
         public const string DirectoryParameterSet = "Directory";
-        private readonly List<string> _queued = new();
+        // Endpoints waiting for EndProcessing (with -ThrottleLimit above 1): as shown to the user, and as connected to.
+        private readonly List<(string Shown, RedisConnectionOptions Connection)> _queued = new();
         private readonly BackupStoreParameters _store = new();
 
         /// <summary>host:port, redis://, rediss:// or a unix socket path; Get-RedisInstanceStatus objects bind by their Endpoint.</summary>
@@ -91,17 +92,31 @@ namespace RedisRecovery.PowerShell.Commands
         {
             foreach (var endpoint in Endpoint)
             {
-                if (!ShouldProcess($"{endpoint} -> {Destination}", "Back up RDB snapshot"))
+                var shown = RedisEndpoint.Redact(endpoint);
+                if (!ShouldProcess($"{shown} -> {Destination}", "Back up RDB snapshot"))
                 {
                     continue;
                 }
+                // Built here, not in the engine task: the TLS file paths resolve through session state, which only
+                // the pipeline thread may touch.
+                RedisConnectionOptions connection;
+                try
+                {
+                    connection = CreateConnectionOptions(RedisEndpoint.Parse(endpoint));
+                }
+                catch (Exception failure) when (failure is not PipelineStoppedException)
+                {
+                    WriteError(ToErrorRecord(failure, shown));
+                    continue;
+                }
+                connection.CommandTimeout = Timeout;
                 if (ThrottleLimit > 1)
                 {
-                    _queued.Add(endpoint);
+                    _queued.Add((shown, connection));
                 }
                 else
                 {
-                    Report(endpoint, RunEngine(hooks => BackupAsync(endpoint, hooks)));
+                    Report(shown, RunEngine(hooks => BackupAsync(connection, hooks)));
                 }
             }
         }
@@ -115,12 +130,12 @@ namespace RedisRecovery.PowerShell.Commands
             var outcomes = RunEngine(async hooks =>
             {
                 using var slots = new SemaphoreSlim(ThrottleLimit);
-                return await Task.WhenAll(_queued.Select(async endpoint =>
+                return await Task.WhenAll(_queued.Select(async queued =>
                 {
                     await slots.WaitAsync(hooks.Cancellation).ConfigureAwait(false);
                     try
                     {
-                        return await BackupAsync(endpoint, hooks).ConfigureAwait(false);
+                        return await BackupAsync(queued.Connection, hooks).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -130,17 +145,15 @@ namespace RedisRecovery.PowerShell.Commands
             });
             for (var i = 0; i < outcomes.Length; i++)
             {
-                Report(_queued[i], outcomes[i]);
+                Report(_queued[i].Shown, outcomes[i]);
             }
         }
 
         /// <summary>One endpoint's backup; a failure is returned, not thrown, so the other endpoints go on.</summary>
-        private async Task<(RdbBackup? Backup, Exception? Failure)> BackupAsync(string endpoint, EngineHooks hooks)
+        private async Task<(RdbBackup? Backup, Exception? Failure)> BackupAsync(RedisConnectionOptions connection, EngineHooks hooks)
         {
             try
             {
-                var connection = CreateConnectionOptions(RedisEndpoint.Parse(endpoint));
-                connection.CommandTimeout = Timeout;
                 var copied = S3Location.IsS3Uri(Destination) || Encrypt;
                 var directory = copied ? LocalBackupCopy.CreatePrivateTemporaryDirectory() : Destination;
                 var request = new SnapshotRequest(connection, directory)
@@ -185,6 +198,7 @@ namespace RedisRecovery.PowerShell.Commands
             }
         }
 
+        /// <summary>Writes one endpoint's outcome; <paramref name="endpoint"/> is the typed text with any password hidden.</summary>
         private void Report(string endpoint, (RdbBackup? Backup, Exception? Failure) outcome)
         {
             if (outcome.Backup != null)

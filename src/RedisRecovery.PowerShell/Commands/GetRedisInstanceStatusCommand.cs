@@ -23,17 +23,14 @@ namespace RedisRecovery.PowerShell.Commands
         {
             foreach (var text in Endpoint)
             {
-                RedisEndpoint? endpoint = null;
                 try
                 {
-                    endpoint = RedisEndpoint.Parse(text);
-                    var options = CreateConnectionOptions(endpoint);
+                    var options = CreateConnectionOptions(RedisEndpoint.Parse(text));
                     WriteObject(RunEngine(hooks => InstanceStatusReader.ReadAsync(options, hooks.Log, hooks.Cancellation)));
                 }
                 catch (RedisRecoveryException failure)
                 {
-                    // The endpoint as parsed, never as typed: the text may hold a password.
-                    WriteError(ToErrorRecord(failure, endpoint?.ToString()));
+                    WriteError(ToErrorRecord(failure, RedisEndpoint.Redact(text)));
                 }
             }
         }

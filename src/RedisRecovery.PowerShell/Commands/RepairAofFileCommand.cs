@@ -104,11 +104,13 @@ namespace RedisRecovery.PowerShell.Commands
             {
                 return;
             }
+            // Resolved here: session state belongs to the pipeline thread, and the engine runs on another.
+            var backupDirectory = BackupDirectory == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(BackupDirectory);
             try
             {
                 var result = destination != null
                     ? RunEngine(hooks => AofRepairer.ApplyToCopyAsync(plan, destination, hooks.Log, hooks.Cancellation))
-                    : RunEngine(hooks => AofRepairer.ApplyInPlaceAsync(plan, BackupDirectory == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(BackupDirectory), hooks.Log, hooks.Cancellation));
+                    : RunEngine(hooks => AofRepairer.ApplyInPlaceAsync(plan, backupDirectory, hooks.Log, hooks.Cancellation));
                 WriteObject(result);
             }
             catch (Exception failure) when (failure is RedisRecoveryException or IOException or UnauthorizedAccessException)

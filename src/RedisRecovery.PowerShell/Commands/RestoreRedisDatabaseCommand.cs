@@ -36,8 +36,13 @@ namespace RedisRecovery.PowerShell.Commands
         [ValidateNotNullOrEmpty]
         public string Endpoint { get; set; } = null!;
 
+        /// <summary>
+        /// Online (default) or FileSwap. It must agree with the parameters given (checked before anything is read):
+        /// FileSwap takes -StartCommand/-StopCommand, Online the others. Not mandatory in the FileSwap set, so a
+        /// forgotten -Mode is an error, never a prompt.
+        /// </summary>
         [Parameter(ParameterSetName = OnlineParameterSet)]
-        [Parameter(Mandatory = true, ParameterSetName = FileSwapParameterSet)]
+        [Parameter(ParameterSetName = FileSwapParameterSet)]
         public RestoreMode Mode { get => (RestoreMode)_mode; set => _mode = (int)value; }
 
         [Parameter(ParameterSetName = OnlineParameterSet)]
@@ -102,12 +107,52 @@ namespace RedisRecovery.PowerShell.Commands
 
         public object GetDynamicParameters() => _store;
 
+        /// <summary>
+        /// -Mode and the parameter set must agree, or a restore would fail (or ignore parameters) half-way, after a
+        /// download: -Mode FileSwap without -StartCommand lands in the Online set, -StartCommand without -Mode FileSwap
+        /// in the FileSwap set with the default Online mode.
+        /// </summary>
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            var problem = ParameterSetName == FileSwapParameterSet && Mode != RestoreMode.FileSwap
+                ? $"-StopCommand and -StartCommand belong to -Mode FileSwap, but the mode is {Mode}: add -Mode FileSwap, or leave them out for an online restore."
+                : ParameterSetName == OnlineParameterSet && Mode == RestoreMode.FileSwap
+                ? "-Mode FileSwap needs -StartCommand (and -StopCommand unless SHUTDOWN NOSAVE may stop the server), and takes none of the online parameters (-KeyConflict, -Force, -FlushTarget, -Database, -TargetDatabase, -KeyPattern, -MaxOpsPerSecond, -Journal, -SkipDigest, -ToTimestamp, -BeforeCommand)."
+                : null;
+            if (problem != null)
+            {
+                ThrowTerminatingError(ToErrorRecord(new RedisRecoveryException(RestoreErrorIds.InvalidOptions, FailureKind.InvalidArgument, problem), Mode));
+            }
+        }
+
         protected override void ProcessRecord()
         {
-            LocalBackupCopy? local;
+            RedisConnectionOptions target;
             try
             {
-                local = FetchLocalCopyIfNeeded(Path, _store, Passphrase);
+                target = CreateConnectionOptions(RedisEndpoint.Parse(Endpoint));
+            }
+            catch (RedisRecoveryException exception)
+            {
+                ThrowTerminatingError(ToErrorRecord(exception, RedisEndpoint.Redact(Endpoint)));
+                return;
+            }
+            var journal = Journal is null ? null : GetUnresolvedProviderPathFromPSPath(Journal);
+            if (!LocalBackupCopy.IsNeededFor(Path))
+            {
+                Restore(GetUnresolvedProviderPathFromPSPath(Path), target, journal, confirmed: false);
+                return;
+            }
+            // Asked before the download: a -WhatIf (or a "no") must not first fetch and decrypt a backup of many GiB.
+            if (!ShouldProcess(target.Endpoint.ToString(), Describe($"{Path}, once fetched into a verified local copy,", planFrom: null)))
+            {
+                return;
+            }
+            LocalBackupCopy local;
+            try
+            {
+                local = FetchLocalCopyIfNeeded(Path, _store, Passphrase)!;
             }
             catch (Exception exception) when (exception is RedisRecoveryException or System.IO.IOException or UnauthorizedAccessException)
             {
@@ -116,28 +161,18 @@ namespace RedisRecovery.PowerShell.Commands
             }
             using (local)
             {
-                Restore(local?.Path ?? GetUnresolvedProviderPathFromPSPath(Path));
+                Restore(local.Path, target, journal, confirmed: true);
             }
         }
 
-        private void Restore(string source)
+        /// <summary>Restores <paramref name="source"/>, a local file; asks first unless the caller already did.</summary>
+        private void Restore(string source, RedisConnectionOptions target, string? journal, bool confirmed)
         {
-            var journal = Journal is null ? null : GetUnresolvedProviderPathFromPSPath(Journal);
-            RedisConnectionOptions target;
-            try
-            {
-                target = CreateConnectionOptions(RedisEndpoint.Parse(Endpoint));
-            }
-            catch (RedisRecoveryException exception)
-            {
-                ThrowTerminatingError(ToErrorRecord(exception, Endpoint));
-                return;
-            }
             try
             {
                 // Built on the pipeline thread (they resolve PowerShell paths); only the callbacks need the engine's hooks.
                 RestoreOptions Options(EngineHooks hooks) => CreateOptions(source, target, journal, hooks);
-                if (!ShouldProcess(target.Endpoint.ToString(), Describe(source, Options)))
+                if (!confirmed && !ShouldProcess(target.Endpoint.ToString(), Describe(source, Options)))
                 {
                     return;
                 }
@@ -160,12 +195,19 @@ namespace RedisRecovery.PowerShell.Commands
             }
         }
 
-        /// <summary>The ShouldProcess text: for FileSwap the computed plan, so -WhatIf shows every step.</summary>
-        private string Describe(string source, Func<EngineHooks, RestoreOptions> options)
+        /// <summary>
+        /// The ShouldProcess text: for FileSwap the computed plan, so -WhatIf shows every step; without
+        /// <paramref name="planFrom"/> (the source is not local yet) the plan cannot be computed and is not shown.
+        /// </summary>
+        private string Describe(string source, Func<EngineHooks, RestoreOptions>? planFrom)
         {
             if (Mode == RestoreMode.FileSwap)
             {
-                var plan = RunEngine(hooks => RedisRestorer.PlanFileSwapAsync(options(hooks), hooks.Cancellation));
+                if (planFrom is null)
+                {
+                    return $"Restore {source} by swapping the server's files (the steps are planned once the copy is local)";
+                }
+                var plan = RunEngine(hooks => RedisRestorer.PlanFileSwapAsync(planFrom(hooks), hooks.Cancellation));
                 return $"Restore {source} by swapping the server's files:{Environment.NewLine}{plan}";
             }
             return $"Restore {source}" +

@@ -293,8 +293,11 @@ namespace RedisRecovery.Resp
 
         private static string FormatHost(string host) => host.IndexOf(':') >= 0 ? $"[{host}]" : host;
 
-        /// <summary>The text as given, with any password of a URI replaced, for error messages.</summary>
-        private static string Redact(string? text)
+        /// <summary>
+        /// The endpoint text as the user typed it, with the password of a redis:// URI replaced by ***: the one way to
+        /// show typed endpoint text (messages, -WhatIf text, error targets) when it may not parse.
+        /// </summary>
+        public static string Redact(string? text)
         {
             if (text is null)
             {

@@ -12,6 +12,8 @@ namespace RedisRecovery.PowerShell.Tests.Contract
         ApprovedVerb,
         OutputType,
         ParameterSets,
+        ParameterSetAmbiguity,
+        DynamicParameters,
         ParameterNames,
         ShouldProcess,
         ConfirmImpact,
@@ -78,6 +80,8 @@ namespace RedisRecovery.PowerShell.Tests.Contract
                 CmdletRule.ApprovedVerb => ApprovedVerb(cmdlet),
                 CmdletRule.OutputType => OutputType(cmdlet),
                 CmdletRule.ParameterSets => ParameterSets(cmdlet),
+                CmdletRule.ParameterSetAmbiguity => ParameterSetAmbiguity(cmdlet),
+                CmdletRule.DynamicParameters => DynamicParameters(cmdlet),
                 CmdletRule.ParameterNames => ParameterNames(cmdlet),
                 CmdletRule.ShouldProcess => ShouldProcess(cmdlet),
                 CmdletRule.ConfirmImpact => ConfirmImpact(cmdlet),
@@ -157,6 +161,43 @@ namespace RedisRecovery.PowerShell.Tests.Contract
                 {
                     yield return $"{Names(clash.Select(m => m.Parameter))} all take {clash.Key} from the pipeline in set {DisplaySet(set)}";
                 }
+            }
+        }
+
+        /// <summary>
+        /// Two sets, neither the default, where every parameter of one is in the other and the other needs nothing more
+        /// (no extra mandatory parameter): a call giving only the smaller set's parameters fits both, and PowerShell
+        /// fails with "Parameter set cannot be resolved" instead of choosing.
+        /// </summary>
+        private static IEnumerable<string> ParameterSetAmbiguity(CmdletMetadata cmdlet)
+        {
+            var sets = cmdlet.ExplicitParameterSets
+                .Where(set => !string.Equals(set, cmdlet.DefaultParameterSetName, StringComparison.OrdinalIgnoreCase))
+                .OrderBy(set => set, StringComparer.Ordinal).ToList();
+            foreach (var smaller in sets)
+            {
+                var smallerMembers = cmdlet.MembersOf(smaller).Select(m => m.Parameter).ToList();
+                foreach (var larger in sets.Where(set => set != smaller))
+                {
+                    var largerMembers = cmdlet.MembersOf(larger).ToList();
+                    var contains = smallerMembers.All(p => largerMembers.Any(m => m.Parameter == p));
+                    var addsMandatory = largerMembers.Any(m => m.Entry.Mandatory && !smallerMembers.Contains(m.Parameter));
+                    // Equal sets would be reported twice; report them once, in name order.
+                    var equal = contains && largerMembers.Count == smallerMembers.Count;
+                    if (contains && !addsMandatory && (!equal || string.CompareOrdinal(smaller, larger) < 0))
+                    {
+                        var given = smallerMembers.Where(p => p.Sets.All(s => s.SetName != CmdletMetadata.AllParameterSets)).ToList();
+                        yield return $"sets {smaller} and {larger} cannot be told apart: a call with only {(given.Count == 0 ? "the common parameters" : Names(given))} fits both, and neither is the default";
+                    }
+                }
+            }
+        }
+
+        private static IEnumerable<string> DynamicParameters(CmdletMetadata cmdlet)
+        {
+            if (cmdlet.HasDynamicParameters && cmdlet.DynamicParameterTypes.Count == 0)
+            {
+                yield return "implements IDynamicParameters but holds no field of a class with [Parameter] members, so its dynamic parameters cannot be checked; keep the object GetDynamicParameters returns in a field";
             }
         }
 

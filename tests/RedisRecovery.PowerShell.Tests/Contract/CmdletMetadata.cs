@@ -41,7 +41,9 @@ namespace RedisRecovery.PowerShell.Tests.Contract
             }
             OutputTypes = outputTypes;
             OutputTypeNames = outputTypeNames;
-            Parameters = ReadParameters(type);
+            HasDynamicParameters = type.GetInterfaces().Any(i => i.FullName == Sma + "IDynamicParameters");
+            DynamicParameterTypes = HasDynamicParameters ? FindDynamicParameterTypes(type) : Array.Empty<Type>();
+            Parameters = ReadParameters(type, isDynamic: false).Concat(DynamicParameterTypes.SelectMany(t => ReadParameters(t, isDynamic: true))).ToList();
         }
 
         /// <summary>System.Management.Automation.ConfirmImpact.Medium, the default of CmdletAttribute.</summary>
@@ -70,7 +72,17 @@ namespace RedisRecovery.PowerShell.Tests.Contract
         /// <summary>Types named by string in [OutputType]: they cannot be verified, so the contract rejects them.</summary>
         public IReadOnlyList<string> OutputTypeNames { get; }
 
+        /// <summary>The declared parameters and the dynamic ones (<see cref="DynamicParameterTypes"/>) together, as PowerShell binds them.</summary>
         public IReadOnlyList<CmdletParameter> Parameters { get; }
+
+        /// <summary>Whether the cmdlet implements IDynamicParameters.</summary>
+        public bool HasDynamicParameters { get; }
+
+        /// <summary>
+        /// The classes of the objects GetDynamicParameters returns, as far as metadata shows them: the module keeps that
+        /// object in a field (e.g. a BackupStoreParameters), so the types of fields with [Parameter] members.
+        /// </summary>
+        public IReadOnlyList<Type> DynamicParameterTypes { get; }
 
         /// <summary>The parameter set names declared explicitly (not the implicit all-sets one).</summary>
         public IReadOnlyCollection<string> ExplicitParameterSets =>
@@ -113,8 +125,28 @@ namespace RedisRecovery.PowerShell.Tests.Contract
                 .OrderBy(c => c.Name, StringComparer.Ordinal)
                 .ToList();
 
-        private static IReadOnlyList<CmdletParameter> ReadParameters(Type type)
+        private static IReadOnlyList<Type> FindDynamicParameterTypes(Type cmdlet)
         {
+            var types = new List<Type>();
+            for (var type = cmdlet; type != null && type.Assembly == cmdlet.Assembly; type = type.BaseType)
+            {
+                foreach (var field in type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+                {
+                    if (!types.Contains(field.FieldType) && ReadParameters(field.FieldType, isDynamic: true).Count > 0)
+                    {
+                        types.Add(field.FieldType);
+                    }
+                }
+            }
+            return types;
+        }
+
+        private static IReadOnlyList<CmdletParameter> ReadParameters(Type type, bool isDynamic)
+        {
+            if (type.IsPrimitive || type.IsArray || type.FullName == "System.String")
+            {
+                return Array.Empty<CmdletParameter>();
+            }
             const BindingFlags Flags = BindingFlags.Public | BindingFlags.Instance;
             var members = type.GetProperties(Flags).Select(p => (Member: (MemberInfo)p, Type: p.PropertyType))
                 .Concat(type.GetFields(Flags).Select(f => (Member: (MemberInfo)f, Type: f.FieldType)));
@@ -134,7 +166,7 @@ namespace RedisRecovery.PowerShell.Tests.Contract
                 var aliases = Attributes(member, "AliasAttribute")
                     .SelectMany(a => (IEnumerable<CustomAttributeTypedArgument>)a.ConstructorArguments[0].Value!)
                     .Select(a => (string)a.Value!).ToList();
-                parameters.Add(new CmdletParameter(member.Name, memberType, aliases, sets));
+                parameters.Add(new CmdletParameter(member.Name, memberType, aliases, sets, isDynamic));
             }
             return parameters;
         }
@@ -164,13 +196,17 @@ namespace RedisRecovery.PowerShell.Tests.Contract
 
     internal sealed class CmdletParameter
     {
-        public CmdletParameter(string name, Type type, IReadOnlyList<string> aliases, IReadOnlyList<ParameterSetEntry> sets)
+        public CmdletParameter(string name, Type type, IReadOnlyList<string> aliases, IReadOnlyList<ParameterSetEntry> sets, bool isDynamic)
         {
             Name = name;
             Type = type;
             Aliases = aliases;
             Sets = sets;
+            IsDynamic = isDynamic;
         }
+
+        /// <summary>Added by GetDynamicParameters rather than declared on the cmdlet class.</summary>
+        public bool IsDynamic { get; }
 
         public string Name { get; }
 

@@ -22,6 +22,7 @@ namespace RedisRecovery.PowerShell.Tests.Contract
             new("[System.String]", "Get-RedisInstanceStatus"),
             new("[System.String]", "Backup-RdbSnapshot"),
             new("Get-RedisInstanceStatus", "Backup-RdbSnapshot"),
+            new("Get-RedisBackup", "Get-RedisInstanceStatus"),
 
             // Files from Get-ChildItem (FullName/PSPath) and paths as strings.
             new("[System.String]", "Test-RdbFile"),
@@ -32,6 +33,7 @@ namespace RedisRecovery.PowerShell.Tests.Contract
             new("[System.IO.FileInfo]", "Repair-AofFile"),
             new("Test-AofFile", "Repair-AofFile"),
             new("[System.IO.FileInfo]", "Restore-RedisDatabase"),
+            new("Test-AofFile", "Restore-RedisDatabase"),
 
             // Backups from the catalog and from a fresh snapshot.
             new("Get-RedisBackup", "Test-RedisBackup"),
@@ -41,6 +43,10 @@ namespace RedisRecovery.PowerShell.Tests.Contract
             new("Backup-RdbSnapshot", "Test-RedisBackup"),
             new("Backup-RdbSnapshot", "Copy-RedisBackup"),
             new("Copy-RedisBackup", "Test-RedisBackup"),
+            new("Copy-RedisBackup", "Copy-RedisBackup"),
+            new("Backup-RdbSnapshot", "Restore-RedisDatabase"),
+            new("Copy-RedisBackup", "Restore-RedisDatabase"),
+            new("Test-RedisBackup", "Restore-RedisDatabase"),
         };
 
         public bool ProducerIsType => Producer.StartsWith('[');
@@ -77,23 +83,47 @@ namespace RedisRecovery.PowerShell.Tests.Contract
                 }
             }
             var setProblems = new List<string>();
+            var bindingSets = new List<string>();
             foreach (var set in consumer.EffectiveParameterSets)
             {
+                var byProperty = consumer.MembersOf(set).Where(m => m.Entry.ValueFromPipelineByPropertyName)
+                    .Select(m => (m.Parameter, Property: MatchingProperty(produced, m.Parameter))).Where(m => m.Property != null).ToList();
+                foreach (var shared in byProperty.GroupBy(m => m.Property!.Name).Where(g => g.Count() > 1))
+                {
+                    problems.Add($"{produced.Name}.{shared.Key} binds {string.Join(" and ", shared.Select(m => "-" + m.Parameter.Name))} at once in {DisplaySet(set)}");
+                }
+                foreach (var (parameter, property) in byProperty.Where(m => TakesAnything(m.Parameter.Type) && m.Property!.PropertyType.FullName == "System.String"))
+                {
+                    problems.Add($"{produced.Name}.{property!.Name} is a String, bound to -{parameter.Name} ({parameter.Type.Name}) as text, not as the object it names");
+                }
                 var pipelineMembers = consumer.MembersOf(set).Where(m => m.Entry.TakesPipelineInput).ToList();
                 var bound = pipelineMembers.Where(m => Binds(produced, m.Parameter, m.Entry)).Select(m => m.Parameter).ToList();
                 var unbound = pipelineMembers.Where(m => m.Entry.Mandatory && !bound.Contains(m.Parameter)).Select(m => m.Parameter).ToList();
                 if (bound.Count > 0 && unbound.Count == 0)
                 {
-                    return problems;
+                    bindingSets.Add(set);
+                    continue;
                 }
-                var setName = set == CmdletMetadata.AllParameterSets ? "its parameters" : $"set {set}";
+                var setName = DisplaySet(set);
                 setProblems.Add(
                     pipelineMembers.Count == 0 ? $"{setName}: no pipeline input"
                     : unbound.Count > 0 ? $"{setName}: no value for mandatory {string.Join(", ", unbound.Select(p => Expectation(p, pipelineMembers)))}"
                     : $"{setName}: nothing takes it ({string.Join(", ", pipelineMembers.Select(m => Expectation(m.Parameter, pipelineMembers)))})");
             }
-            problems.Add($"{produced.FullName} binds no parameter set of {consumer.Name}: {string.Join("; ", setProblems)}");
+            if (bindingSets.Count == 0)
+            {
+                problems.Add($"{produced.FullName} binds no parameter set of {consumer.Name}: {string.Join("; ", setProblems)}");
+            }
             return problems;
+        }
+
+        private static string DisplaySet(string set) => set == CmdletMetadata.AllParameterSets ? "its parameters" : $"set {set}";
+
+        /// <summary>Object or PSObject (or arrays of them): the binder hands such a parameter whatever the property holds.</summary>
+        private static bool TakesAnything(Type type)
+        {
+            var element = Unwrap(type.IsArray ? type.GetElementType()! : type);
+            return element.FullName is "System.Object" or "System.Management.Automation.PSObject";
         }
 
         /// <summary>What a parameter takes from the pipeline, e.g. "-Path (a String[] by value, or property Path or FullName)".</summary>

@@ -1,6 +1,8 @@
+using System;
 using System.IO;
 using System.Management.Automation;
 using System.Security;
+using System.Threading.Tasks;
 
 // Sample cmdlet classes for the checker's own tests: one that keeps every rule, and one per broken rule. They are
 // compiled against PowerShellStandard but never executed (the tests read them through MetadataLoadContext), so they
@@ -8,9 +10,15 @@ using System.Security;
 #pragma warning disable CS8618 // parameters are set by the binder
 namespace RedisRecovery.PowerShell.Tests.Samples
 {
-    /// <summary>Stands in for RedisRecoveryCmdlet.</summary>
+    /// <summary>Stands in for RedisRecoveryCmdlet, with an engine runner of the same name and shape.</summary>
     public abstract class SampleModuleCmdlet : PSCmdlet
     {
+        protected T RunEngine<T>(Func<SampleEngineHooks, Task<T>> operation) => throw new NotSupportedException("samples are read, never run");
+    }
+
+    public sealed class SampleEngineHooks
+    {
+        public Task InvokeOnPipelineThread(Action action) => throw new NotSupportedException("samples are read, never run");
     }
 
     public sealed class SampleWidget
@@ -203,5 +211,92 @@ namespace RedisRecovery.PowerShell.Tests.Samples
     [OutputType(typeof(SampleWidget))]
     internal sealed class GetSampleHiddenCommand : SampleModuleCmdlet
     {
+    }
+
+    /// <summary>
+    /// Hands the engine runner delegates that touch session state on the worker thread: directly, through a helper and
+    /// from an async lambda; and one that resolves first and writes from the pipeline thread, as it should.
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "SampleOffThread")]
+    [OutputType(typeof(string))]
+    public sealed class GetSampleOffThreadCommand : SampleModuleCmdlet
+    {
+        [Parameter]
+        public string Path { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+            WriteObject(RunEngine(hooks => Task.FromResult(SessionState.Path.CurrentFileSystemLocation.ProviderPath)));
+            WriteObject(RunEngine(async hooks =>
+            {
+                await Task.Yield();
+                return Resolve(Path);
+            }));
+            WriteObject(RunEngine(hooks => hooks.InvokeOnPipelineThread(() => WriteVerbose(resolved)).ContinueWith(_ => resolved)));
+        }
+
+        private string Resolve(string path) => GetUnresolvedProviderPathFromPSPath(path);
+    }
+
+    /// <summary>Sets A and B (neither the default) share -Shared, and B adds only an optional -Extra.</summary>
+    [Cmdlet(VerbsCommon.Get, "SampleAmbiguousSets", DefaultParameterSetName = "Default")]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class GetSampleAmbiguousSetsCommand : SampleModuleCmdlet
+    {
+        [Parameter(ParameterSetName = "Default", Mandatory = true)]
+        public string Id { get; set; }
+
+        [Parameter(ParameterSetName = "A")]
+        [Parameter(ParameterSetName = "B")]
+        [Parameter(ParameterSetName = "C")]
+        public string Shared { get; set; }
+
+        [Parameter(ParameterSetName = "B")]
+        public string Extra { get; set; }
+
+        /// <summary>C holds all of A too, but is told apart by this mandatory parameter.</summary>
+        [Parameter(ParameterSetName = "C", Mandatory = true)]
+        public string Required { get; set; }
+    }
+
+    public sealed class SampleDynamicParameters
+    {
+        [Parameter]
+        public string Password { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Alias("Name")]
+        public string Label { get; set; }
+    }
+
+    /// <summary>Its dynamic parameters hold a secret as a string and claim the name of a declared parameter.</summary>
+    [Cmdlet(VerbsCommon.Get, "SampleDynamic")]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class GetSampleDynamicCommand : SampleModuleCmdlet, IDynamicParameters
+    {
+        private readonly SampleDynamicParameters _dynamic = new();
+
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        public string Name { get; set; }
+
+        public object GetDynamicParameters() => _dynamic;
+    }
+
+    /// <summary>Builds its dynamic parameters on demand, so metadata cannot show them.</summary>
+    [Cmdlet(VerbsCommon.Get, "SampleHiddenDynamic")]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class GetSampleHiddenDynamicCommand : SampleModuleCmdlet, IDynamicParameters
+    {
+        public object GetDynamicParameters() => new RuntimeDefinedParameterDictionary();
+    }
+
+    /// <summary>Takes any object by property name: a widget's string Name binds, not a widget.</summary>
+    [Cmdlet(VerbsCommon.Set, "SampleLabel", SupportsShouldProcess = true)]
+    [OutputType(typeof(SampleWidget))]
+    public sealed class SetSampleLabelCommand : SampleModuleCmdlet
+    {
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        public object Name { get; set; }
     }
 }

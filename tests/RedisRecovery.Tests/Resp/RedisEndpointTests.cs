@@ -68,6 +68,18 @@ namespace RedisRecovery.Tests.Resp
             Assert.Contains("alice", error.Message);
         }
 
+        [Theory]
+        [InlineData("redis://alice:Hunter2-Secret@host:6379", "redis://alice:***@host:6379")]
+        [InlineData("rediss://:Hunter2-Secret@host:6380/2", "rediss://:***@host:6380/2")]
+        [InlineData("redis://Hunter2-Secret@host", "redis://:***@host")]
+        [InlineData("redis://alice:Hunter2-Secret@with@at@host:1", "redis://alice:***@host:1")]
+        [InlineData("127.0.0.1:6379", "127.0.0.1:6379")]
+        [InlineData("/run/redis.sock", "/run/redis.sock")]
+        public void Redact_HidesThePasswordOfTypedText_AndKeepsTheRest(string typed, string shown)
+        {
+            Assert.Equal(shown, RedisEndpoint.Redact(typed));
+        }
+
         [Fact]
         public void ToString_OfEndpointAndCredential_NeverShowsThePassword()
         {
