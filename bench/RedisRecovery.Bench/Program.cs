@@ -20,6 +20,7 @@ namespace RedisRecovery.Bench
             ["rdb-read"] = RdbReadAsync,
             ["restore"] = RestoreAsync,
             ["restore-protocol"] = RestoreProtocolAsync,
+            ["restore-capture"] = RestoreCaptureAsync,
             ["aof-check"] = AofCheckAsync,
             ["aof-plan"] = AofPlanAsync,
             ["s3-upload"] = S3TransferBench.UploadAsync,
@@ -113,6 +114,70 @@ namespace RedisRecovery.Bench
                 WriteCommand(output, System.Text.Encoding.ASCII.GetBytes("RESTORE"), entry.Key, ttl, RdbDumpPayload.Create(entry), System.Text.Encoding.ASCII.GetBytes("ABSTTL"));
             }
             return 0;
+        }
+
+        /// <summary>
+        /// restore-capture RDB ENDPOINT OUT: restores the file into ENDPOINT through a loopback relay that records every
+        /// byte the engine sends (handshake, SELECT, MSET batches, RESTORE) into OUT, so that redis-cli --pipe can replay
+        /// exactly our command stream. Verification is off: the stream holds the restore's commands only.
+        /// </summary>
+        private static async Task<int> RestoreCaptureAsync(string[] args)
+        {
+            var upstream = RedisEndpoint.Parse(args[1]);
+            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            var relayPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+            var relay = RelayOnceAsync(listener, upstream, args[2]);
+            var options = new RestoreOptions(args[0], new RedisConnectionOptions(RedisEndpoint.Parse($"127.0.0.1:{relayPort}")) { CommandTimeout = TimeSpan.FromMinutes(5) })
+            {
+                Verify = false,
+            };
+            var result = await RedisRestorer.RestoreAsync(options);
+            await relay;
+            listener.Stop();
+            Console.WriteLine($"restore-capture: keys={result.KeysRestored} failed={result.KeysFailedCount} bytes_captured={new System.IO.FileInfo(args[2]).Length}");
+            return result.KeysFailedCount == 0 ? 0 : 1;
+        }
+
+        private static async Task RelayOnceAsync(System.Net.Sockets.TcpListener listener, RedisEndpoint upstream, string capturePath)
+        {
+            using var client = await listener.AcceptTcpClientAsync();
+            using var server = new System.Net.Sockets.TcpClient();
+            await server.ConnectAsync(upstream.Host ?? throw new ArgumentException("restore-capture relays to a TCP endpoint."), upstream.Port);
+            await using var capture = new System.IO.FileStream(capturePath, System.IO.FileMode.Create, System.IO.FileAccess.Write, System.IO.FileShare.Read, 1 << 20, useAsync: true);
+            var toServer = CopyAsync(client.GetStream(), server.GetStream(), capture, server);
+            var toClient = CopyAsync(server.GetStream(), client.GetStream(), null, client);
+            await Task.WhenAll(toServer, toClient);
+        }
+
+        /// <summary>Copies until the source closes, then closes the destination's sending side so the other direction ends too.</summary>
+        private static async Task CopyAsync(System.IO.Stream source, System.IO.Stream destination, System.IO.Stream? capture, System.Net.Sockets.TcpClient destinationClient)
+        {
+            var buffer = new byte[1 << 20];
+            int read;
+            try
+            {
+                while ((read = await source.ReadAsync(buffer)) > 0)
+                {
+                    if (capture != null)
+                    {
+                        await capture.WriteAsync(buffer.AsMemory(0, read));
+                    }
+                    await destination.WriteAsync(buffer.AsMemory(0, read));
+                }
+            }
+            catch (System.IO.IOException)
+            {
+                // The engine closed the connection abruptly when it finished: what was sent is captured.
+            }
+            try
+            {
+                destinationClient.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // The destination is gone already: nothing is left to tell it.
+            }
         }
 
         private static void WriteCommand(System.IO.Stream output, params byte[][] parts)

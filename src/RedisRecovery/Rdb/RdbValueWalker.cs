@@ -147,67 +147,20 @@ namespace RedisRecovery.Rdb
 
         // ---- strings ----
 
-        /// <summary>Reads a length prefix from the buffered bytes without consuming it; false when not all of it is buffered.</summary>
-        private static bool TryPeekLength(ReadOnlySpan<byte> buffered, out ulong value, out bool encoded, out int size)
-        {
-            value = 0;
-            encoded = false;
-            size = 0;
-            if (buffered.IsEmpty)
-            {
-                return false;
-            }
-            var first = buffered[0];
-            switch (first >> 6)
-            {
-                case 0:
-                    value = (ulong)(first & 0x3F);
-                    size = 1;
-                    return true;
-                case 1:
-                    if (buffered.Length < 2)
-                    {
-                        return false;
-                    }
-                    value = (ulong)(((first & 0x3F) << 8) | buffered[1]);
-                    size = 2;
-                    return true;
-                case 2:
-                    if (first == 0x80 && buffered.Length >= 5)
-                    {
-                        value = BinaryPrimitives.ReadUInt32BigEndian(buffered.Slice(1));
-                        size = 5;
-                        return true;
-                    }
-                    if (first == 0x81 && buffered.Length >= 9)
-                    {
-                        value = BinaryPrimitives.ReadUInt64BigEndian(buffered.Slice(1));
-                        size = 9;
-                        return true;
-                    }
-                    return false;
-                default:
-                    value = (ulong)(first & 0x3F);
-                    encoded = true;
-                    size = 1;
-                    return true;
-            }
-        }
-
         /// <summary>Consumes one string element, checking compressed data when it is small enough to hold.</summary>
         public ValueTask<RdbStringForm> SkipStringAsync(string what, CancellationToken cancellationToken)
         {
             // Most elements are small and already buffered: handle them without the asynchronous machinery.
             var buffered = _input.Buffered;
-            if (TryPeekLength(buffered, out var length, out var encoded, out var size))
+            if (RdbStringDecoding.TryReadLength(buffered, out var length, out var encoded, out var size))
             {
                 if (!encoded && length <= (ulong)(buffered.Length - size))
                 {
                     _input.Take(size + (int)length);
                     return new ValueTask<RdbStringForm>(RdbStringForm.Raw);
                 }
-                if (encoded && length == 3 && TryPeekLength(buffered.Slice(1), out var compressed, out var compressedMarker, out var compressedSize)
-                    && TryPeekLength(buffered.Slice(1 + compressedSize), out var plain, out var plainMarker, out var plainSize)
+                if (encoded && length == 3 && RdbStringDecoding.TryReadLength(buffered.Slice(1), out var compressed, out var compressedMarker, out var compressedSize)
+                    && RdbStringDecoding.TryReadLength(buffered.Slice(1 + compressedSize), out var plain, out var plainMarker, out var plainSize)
                     && !compressedMarker && !plainMarker && plain > 0 && plain <= (ulong)_blobLimit
                     && compressed <= (ulong)(buffered.Length - 1 - compressedSize - plainSize))
                 {
@@ -272,7 +225,7 @@ namespace RedisRecovery.Rdb
         public ValueTask<byte[]> ReadStringAsync(string what, long maxLength, CancellationToken cancellationToken)
         {
             var buffered = _input.Buffered;
-            if (TryPeekLength(buffered, out var length, out var encoded, out var size) && !encoded
+            if (RdbStringDecoding.TryReadLength(buffered, out var length, out var encoded, out var size) && !encoded
                 && length <= (ulong)(buffered.Length - size) && length <= (ulong)maxLength)
             {
                 var bytes = buffered.Slice(size, (int)length).ToArray();

@@ -149,9 +149,12 @@ namespace RedisRecovery.Restore
                 : RestoreSourceKind.Rdb;
         }
 
+        /// <summary>The file is read front to back once: large reads mean fewer system calls per key (measured with bench/restore.sh).</summary>
+        private const int ReadBufferSize = 1024 * 1024;
+
         internal static RdbReader OpenRdb(string path, int largeValueThreshold) =>
             new(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan),
-                new RdbReaderOptions { SourceName = Path.GetFullPath(path), BaseOffset = 0, LargeValueThreshold = largeValueThreshold });
+                new RdbReaderOptions { SourceName = Path.GetFullPath(path), BaseOffset = 0, LargeValueThreshold = largeValueThreshold, BufferSize = ReadBufferSize });
 
         internal static RestoreResult NewResult(RestoreOptions options, RestoreSourceKind kind) => new()
         {

@@ -70,7 +70,7 @@ namespace RedisRecovery.Restore
         /// <summary>Restore only keys matching this glob (Redis MATCH syntax: * ? [abc] [^a] [a-z] \x). RDB sources only.</summary>
         public string? KeyPattern { get; init; }
 
-        /// <summary>At most this many commands per second (0 or null: as fast as the server takes them).</summary>
+        /// <summary>At most this many keys or commands per second, a batch counting as its keys (0 or null: as fast as the server takes them).</summary>
         public int? MaxOpsPerSecond { get; init; }
 
         /// <summary>A file that records progress; a restore interrupted mid-way continues from it when run again.</summary>

@@ -21,10 +21,11 @@ namespace RedisRecovery.Restore
         private long _operations;
         private int _selected;
 
-        private RestoreTarget(RedisConnection connection, string serverVersion, int? maxOpsPerSecond)
+        private RestoreTarget(RedisConnection connection, string serverVersion, bool isClusterNode, int? maxOpsPerSecond)
         {
             _connection = connection;
             ServerVersion = serverVersion;
+            IsClusterNode = isClusterNode;
             RdbVersion = RdbVersionOf(serverVersion);
             _maxOpsPerSecond = maxOpsPerSecond is > 0 ? maxOpsPerSecond : null;
             _selected = connection.Database;
@@ -41,6 +42,9 @@ namespace RedisRecovery.Restore
 
         public Version Version => ParseVersion(ServerVersion);
 
+        /// <summary>The server runs in cluster mode: a command may only name keys of one hash slot.</summary>
+        public bool IsClusterNode { get; }
+
         public static async Task<RestoreTarget> ConnectAsync(RedisConnectionOptions options, int? maxOpsPerSecond, CancellationToken cancellationToken)
         {
             var connection = await RedisConnection.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
@@ -48,7 +52,9 @@ namespace RedisRecovery.Restore
             {
                 var info = await InfoAsync(connection, "server", cancellationToken).ConfigureAwait(false);
                 var version = info.TryGetValue("redis_version", out var v) ? v : connection.ServerVersion ?? "0.0.0";
-                return new RestoreTarget(connection, version, maxOpsPerSecond);
+                var cluster = await InfoAsync(connection, "cluster", cancellationToken).ConfigureAwait(false);
+                var isClusterNode = cluster.TryGetValue("cluster_enabled", out var enabled) && enabled == "1";
+                return new RestoreTarget(connection, version, isClusterNode, maxOpsPerSecond);
             }
             catch
             {
@@ -134,9 +140,10 @@ namespace RedisRecovery.Restore
         /// <summary>Forgets which database is selected (after a command that may have changed it, such as a replayed SELECT).</summary>
         public void SelectedBy(int database) => _selected = database;
 
-        public async Task SendAsync<TTag>(RedisPipeline<TTag> pipeline, RedisCommand command, TTag tag, CancellationToken cancellationToken)
+        /// <summary>Sends a command that counts as <paramref name="operations"/> towards the ops-per-second limit (the keys of a batch).</summary>
+        public async Task SendAsync<TTag>(RedisPipeline<TTag> pipeline, RedisCommand command, TTag tag, CancellationToken cancellationToken, int operations = 1)
         {
-            await ThrottleAsync(pipeline, cancellationToken).ConfigureAwait(false);
+            await ThrottleAsync(pipeline, cancellationToken, operations).ConfigureAwait(false);
             await pipeline.SendAsync(command, tag, cancellationToken).ConfigureAwait(false);
         }
 
@@ -157,9 +164,9 @@ namespace RedisRecovery.Restore
 
         /// <summary>Waits as long as needed for the commands sent so far to keep to the limit, reading the replies
         /// that are due meanwhile (so a slow restore's counts and checkpoints stay current).</summary>
-        private async Task ThrottleAsync<TTag>(RedisPipeline<TTag> pipeline, CancellationToken cancellationToken)
+        private async Task ThrottleAsync<TTag>(RedisPipeline<TTag> pipeline, CancellationToken cancellationToken, int operations = 1)
         {
-            _operations++;
+            _operations += operations;
             if (_maxOpsPerSecond is not int limit)
             {
                 return;

@@ -14,7 +14,7 @@ using Xunit.Abstractions;
 namespace RedisRecovery.Tests.Restore
 {
     /// <summary>Conflict policies, flushing, database mapping, filters, journal resume and point-in-time AOF restores, against real servers.</summary>
-    public sealed class RestoreBehaviourTests
+    public sealed partial class RestoreBehaviourTests
     {
         private readonly ITestOutputHelper _output;
 
