@@ -281,8 +281,8 @@ namespace RedisRecovery.Restore
 
         /// <summary>
         /// Sends one entry as RESTORE, or sets it aside for the command path when the target's RDB version lacks its
-        /// type (a value above the reader's threshold goes to the command path at once, as it streams from the source).
-        /// A value above the reader's threshold is streamed into the connection, never held.
+        /// type. A value above the reader's threshold is streamed into the connection (or, on the command path, into
+        /// commands at once), never held.
         /// </summary>
         private async Task RestoreEntryAsync(RdbEntry entry, int database, CancellationToken cancellationToken)
         {
@@ -412,8 +412,8 @@ namespace RedisRecovery.Restore
         /// <summary>
         /// Rebuilds with commands a value above the reader's threshold that the target cannot RESTORE, as it is read:
         /// the source's bytes pass through a few pooled chunks to the walker that turns them into commands, so the
-        /// value is neither held nor written to disk. The walk runs on its own task, since the copy from the source
-        /// only ends when the reader has walked the value too.
+        /// value is neither held nor written to disk. The copy runs on a task of its own: it ends only once the reader
+        /// has walked the whole value, while this walk sends commands as the bytes arrive.
         /// </summary>
         private async Task RebuildFromSourceAsync(RdbEntry entry, Deferred item, CancellationToken cancellationToken)
         {
