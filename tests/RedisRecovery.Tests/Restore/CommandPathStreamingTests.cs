@@ -130,6 +130,46 @@ namespace RedisRecovery.Tests.Restore
             }
         }
 
+        [Fact]
+        public async Task LargePayloadTheTargetRefuses_IsRebuiltWithCommandsFromItsSpilledCopy()
+        {
+            var directory = RedisServerProcess.CreateTempDirectory();
+            try
+            {
+                // A listpack hash with a repeated field: valid RDB 10 that a server sanitizing payloads refuses
+                // ("Bad data format"); with commands, the later value of the field wins, as HSET makes it.
+                var rdb = Path.Combine(directory, "duplicate-field.rdb");
+                const int pairs = 1000;
+                await using (var file = File.Create(rdb))
+                await using (var writer = new RdbWriter(file, new RdbWriterOptions { Version = 10 }))
+                {
+                    await writer.WriteHeaderAsync();
+                    using var value = new MemoryStream();
+                    WriteString(value, HashListpack(pairs, duplicateAt: 500));
+                    await writer.WriteEntryAsync(0, Encoding.UTF8.GetBytes("refused"), RdbFormat.TypeHashListpack, value.ToArray());
+                    await writer.CompleteAsync();
+                }
+                await using var target = await RestoreTestKit.StartTargetAsync(_output, null, null, "sanitize-dump-payload yes");
+                var options = new RestoreOptions(rdb, RestoreTestKit.Options(rdb, target).Target) { LargeValueThreshold = Threshold };
+
+                var result = await RedisRestorer.RestoreAsync(options);
+
+                _output.WriteLine(RestoreTestKit.Describe(result));
+                Assert.Equal(0, result.KeysFailedCount);
+                Assert.Equal(1, result.KeysRestored);
+                Assert.Equal(1, result.KeysViaCommandsCount);
+                await using var connection = await RestoreTestKit.ConnectAsync(target);
+                Assert.Equal(pairs - 1, (await connection.ExecuteAsync("HLEN", "refused")).Integer);
+                Assert.Equal(ListpackText(500, 'v'), (await connection.ExecuteAsync("HGET", "refused", ListpackText(499, 'f'))).Bytes);
+                Assert.Equal(ListpackText(pairs - 1, 'v'), (await connection.ExecuteAsync("HGET", "refused", ListpackText(pairs - 1, 'f'))).Bytes);
+                Assert.Empty(Directory.GetFiles(Path.GetTempPath(), "redisrecovery-restore-*.payload"));
+            }
+            finally
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+
         /// <summary>Every key of every file Redis 7.0 loads, rebuilt only with the commands the writer makes from
         /// the walked value, gives the native load's DEBUG DIGEST: all types, encodings and stream groups.</summary>
         [Theory]
@@ -233,6 +273,29 @@ namespace RedisRecovery.Tests.Restore
             }
             return value.ToArray();
         }
+
+        /// <summary>A listpack of field/value pairs of 40-byte strings; the field at <paramref name="duplicateAt"/> repeats the one before.</summary>
+        private static byte[] HashListpack(int pairs, int duplicateAt)
+        {
+            using var entries = new MemoryStream();
+            for (var i = 0; i < pairs; i++)
+            {
+                foreach (var text in new[] { ListpackText(i == duplicateAt ? i - 1 : i, 'f'), ListpackText(i, 'v') })
+                {
+                    entries.WriteByte((byte)(0x80 | text.Length));
+                    entries.Write(text);
+                    entries.WriteByte((byte)(1 + text.Length));
+                }
+            }
+            var blob = new byte[6 + entries.Length + 1];
+            BitConverter.GetBytes((uint)blob.Length).CopyTo(blob, 0);
+            BitConverter.GetBytes((ushort)(pairs * 2)).CopyTo(blob, 4);
+            entries.ToArray().CopyTo(blob, 6);
+            blob[^1] = 0xFF;
+            return blob;
+        }
+
+        private static byte[] ListpackText(int i, char kind) => Encoding.ASCII.GetBytes($"{kind}{i:D39}");
 
         private static long LiveFieldCount(int fields) => Enumerable.Range(0, fields).Count(i => i % 4 != 3);
 
