@@ -103,7 +103,7 @@ namespace RedisRecovery.Rdb
             var value = content.Value.ToArray();
             using var input = new RdbInput(new MemoryStream(value, writable: false), sourceName, 1, 16 * 1024);
             var walker = new RdbValueWalker(input, validate: true, blobLimit: int.MaxValue - 64);
-            var (encoding, _) = await walker.WalkValueAsync(content.TypeId, decode: false, cancellationToken).ConfigureAwait(false);
+            var encoding = await walker.WalkValueAsync(content.TypeId, sink: null, cancellationToken).ConfigureAwait(false);
             if (await input.TryEnsureAsync(1, cancellationToken).ConfigureAwait(false) > 0)
             {
                 throw input.Corrupt("bytes left after the end of the value", input.Position);

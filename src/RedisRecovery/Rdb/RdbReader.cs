@@ -269,10 +269,10 @@ namespace RedisRecovery.Rdb
         {
             if (_capture is null)
             {
-                var walk = _walker.WalkValueAsync(entry.TypeId, decode: false, cancellationToken);
+                var walk = _walker.WalkValueAsync(entry.TypeId, sink: null, cancellationToken);
                 if (walk.IsCompletedSuccessfully)
                 {
-                    CompleteUncaptured(entry, walk.Result.Encoding);
+                    CompleteUncaptured(entry, walk.Result);
                     return default;
                 }
                 return WalkUncapturedAsync(entry, walk);
@@ -280,10 +280,9 @@ namespace RedisRecovery.Rdb
             return ReadCapturedValueAsync(entry, _capture, cancellationToken);
         }
 
-        private async ValueTask WalkUncapturedAsync(RdbEntry entry, ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> walk)
+        private async ValueTask WalkUncapturedAsync(RdbEntry entry, ValueTask<RdbValueEncoding> walk)
         {
-            var (encoding, _) = await walk.ConfigureAwait(false);
-            CompleteUncaptured(entry, encoding);
+            CompleteUncaptured(entry, await walk.ConfigureAwait(false));
         }
 
         private void CompleteUncaptured(RdbEntry entry, RdbValueEncoding encoding)
@@ -325,8 +324,7 @@ namespace RedisRecovery.Rdb
 
         private async ValueTask WalkCapturedAsync(RdbEntry entry, CancellationToken cancellationToken)
         {
-            var (encoding, _) = await _walker.WalkValueAsync(entry.TypeId, decode: false, cancellationToken).ConfigureAwait(false);
-            entry.Encoding = encoding;
+            entry.Encoding = await _walker.WalkValueAsync(entry.TypeId, sink: null, cancellationToken).ConfigureAwait(false);
             await _input.EndCaptureAsync(cancellationToken).ConfigureAwait(false);
         }
 

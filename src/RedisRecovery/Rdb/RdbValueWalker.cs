@@ -19,6 +19,37 @@ namespace RedisRecovery.Rdb
     }
 
     /// <summary>
+    /// Receives a value's elements one at a time, as the walker decodes them: a consumer that acts on each element
+    /// (a writer turning them into commands) never needs more of the value in memory than the current element or
+    /// packed node. Stream metadata arrives after the entries, then each consumer group, then each producer.
+    /// </summary>
+    internal interface IRdbElementSink
+    {
+        ValueTask StringAsync(byte[] value, CancellationToken cancellationToken);
+
+        ValueTask ListItemAsync(byte[] item, CancellationToken cancellationToken);
+
+        ValueTask SetMemberAsync(byte[] member, CancellationToken cancellationToken);
+
+        ValueTask SortedSetMemberAsync(RdbSortedSetMember member, CancellationToken cancellationToken);
+
+        ValueTask HashFieldAsync(RdbHashField field, CancellationToken cancellationToken);
+
+        ValueTask StreamEntryAsync(RdbStreamEntry entry, CancellationToken cancellationToken);
+
+        ValueTask StreamInfoAsync(RdbStreamInfo info, CancellationToken cancellationToken);
+
+        ValueTask StreamGroupAsync(RdbStreamGroup group, CancellationToken cancellationToken);
+
+        ValueTask StreamProducerAsync(RdbStreamProducer producer, CancellationToken cancellationToken);
+
+        ValueTask ModuleAsync(ulong moduleId, CancellationToken cancellationToken);
+    }
+
+    /// <summary>What a stream records besides its entries (it comes after them in the serialized form).</summary>
+    internal readonly record struct RdbStreamInfo(ulong Length, RdbStreamId LastId, RdbStreamId? FirstId, RdbStreamId? MaxDeletedId, ulong? EntriesAdded);
+
+    /// <summary>
     /// Walks the serialized form of one value (and the other length-prefixed structures of the format) over an
     /// <see cref="RdbInput"/>: every length is checked before anything is allocated, compact blobs are checked for
     /// integrity, and, when asked, the elements are decoded. Walking without decoding allocates only for blobs that
@@ -386,53 +417,48 @@ namespace RedisRecovery.Rdb
 
         // ---- values ----
 
-        /// <summary>Walks one value of <paramref name="type"/>; returns how its strings are stored (for plain strings)
-        /// and, when <paramref name="decode"/> is set, its elements.</summary>
-        public ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> WalkValueAsync(byte type, bool decode, CancellationToken cancellationToken)
+        /// <summary>Walks one value of <paramref name="type"/> and returns how it is stored; with a
+        /// <paramref name="sink"/>, hands it each element on the way.</summary>
+        public ValueTask<RdbValueEncoding> WalkValueAsync(byte type, IRdbElementSink? sink, CancellationToken cancellationToken)
         {
             // Plain strings are most keys of most files: skip them without entering the general state machine.
-            if (type == RdbFormat.TypeString && !decode)
+            if (type == RdbFormat.TypeString && sink is null)
             {
                 var skip = SkipStringAsync("string value", cancellationToken);
                 return skip.IsCompletedSuccessfully
-                    ? new ValueTask<(RdbValueEncoding, RdbValue?)>((EncodingOf(skip.Result), null))
+                    ? new ValueTask<RdbValueEncoding>(EncodingOf(skip.Result))
                     : FinishSkipAsync(skip);
             }
-            return WalkAnyValueAsync(type, decode, cancellationToken);
+            return WalkAnyValueAsync(type, sink, cancellationToken);
         }
 
-        private static async ValueTask<(RdbValueEncoding, RdbValue?)> FinishSkipAsync(ValueTask<RdbStringForm> skip) =>
-            (EncodingOf(await skip.ConfigureAwait(false)), null);
+        private static async ValueTask<RdbValueEncoding> FinishSkipAsync(ValueTask<RdbStringForm> skip) =>
+            EncodingOf(await skip.ConfigureAwait(false));
 
-        private async ValueTask<(RdbValueEncoding Encoding, RdbValue? Value)> WalkAnyValueAsync(byte type, bool decode, CancellationToken cancellationToken)
+        private async ValueTask<RdbValueEncoding> WalkAnyValueAsync(byte type, IRdbElementSink? sink, CancellationToken cancellationToken)
         {
             var start = _input.Position;
             switch (type)
             {
                 case RdbFormat.TypeString:
-                    if (decode)
+                    if (sink != null)
                     {
                         var (bytes, form) = await ReadStringWithFormAsync("string value", int.MaxValue - 64, cancellationToken).ConfigureAwait(false);
-                        return (EncodingOf(form), new RdbStringValue(bytes));
+                        await sink.StringAsync(bytes, cancellationToken).ConfigureAwait(false);
+                        return EncodingOf(form);
                     }
-                    return (EncodingOf(await SkipStringAsync("string value", cancellationToken).ConfigureAwait(false)), null);
+                    return EncodingOf(await SkipStringAsync("string value", cancellationToken).ConfigureAwait(false));
 
                 case RdbFormat.TypeList:
                 case RdbFormat.TypeSet:
-                {
-                    var items = await ReadStringSequenceAsync(type == RdbFormat.TypeList ? "list item" : "set member", 1, decode, cancellationToken).ConfigureAwait(false);
-                    return (RdbFormat.EncodingOf(type), items is null ? null : type == RdbFormat.TypeList ? new RdbListValue(items) : new RdbSetValue(items));
-                }
-
                 case RdbFormat.TypeHash:
-                {
-                    var items = await ReadStringSequenceAsync("hash field", 2, decode, cancellationToken).ConfigureAwait(false);
-                    return (RdbValueEncoding.Hashtable, items is null ? null : new RdbHashValue(Pairs(items)));
-                }
+                    await WalkStringSequenceAsync(RdbFormat.ValueTypeOf(type), sink, cancellationToken).ConfigureAwait(false);
+                    return RdbFormat.EncodingOf(type);
 
                 case RdbFormat.TypeZset:
                 case RdbFormat.TypeZset2:
-                    return (RdbValueEncoding.Skiplist, await WalkSortedSetAsync(type, decode, cancellationToken).ConfigureAwait(false));
+                    await WalkSortedSetAsync(type, sink, cancellationToken).ConfigureAwait(false);
+                    return RdbValueEncoding.Skiplist;
 
                 case RdbFormat.TypeHashZipmap:
                 case RdbFormat.TypeListZiplist:
@@ -444,27 +470,35 @@ namespace RedisRecovery.Rdb
                 case RdbFormat.TypeSetListpack:
                 case RdbFormat.TypeHashListpackExPreGa:
                 case RdbFormat.TypeHashListpackEx:
-                    return (RdbFormat.EncodingOf(type), await WalkSingleBlobAsync(type, decode, cancellationToken).ConfigureAwait(false));
+                    await WalkSingleBlobAsync(type, sink, cancellationToken).ConfigureAwait(false);
+                    return RdbFormat.EncodingOf(type);
 
                 case RdbFormat.TypeListQuicklist:
                 case RdbFormat.TypeListQuicklist2:
-                    return (RdbFormat.EncodingOf(type), await WalkQuicklistAsync(type, decode, cancellationToken).ConfigureAwait(false));
+                    await WalkQuicklistAsync(type, sink, cancellationToken).ConfigureAwait(false);
+                    return RdbFormat.EncodingOf(type);
 
                 case RdbFormat.TypeHashMetadataPreGa:
                 case RdbFormat.TypeHashMetadata:
-                    return (RdbValueEncoding.HashtableWithFieldExpiry, await WalkHashWithFieldExpiryAsync(type, decode, cancellationToken).ConfigureAwait(false));
+                    await WalkHashWithFieldExpiryAsync(type, sink, cancellationToken).ConfigureAwait(false);
+                    return RdbValueEncoding.HashtableWithFieldExpiry;
 
                 case RdbFormat.TypeStreamListpacks:
                 case RdbFormat.TypeStreamListpacks2:
                 case RdbFormat.TypeStreamListpacks3:
                 case RdbFormat.TypeStreamListpacks4:
-                    return (RdbValueEncoding.StreamListpacks, await WalkStreamAsync(type, decode, cancellationToken).ConfigureAwait(false));
+                    await WalkStreamAsync(type, sink, cancellationToken).ConfigureAwait(false);
+                    return RdbValueEncoding.StreamListpacks;
 
                 case RdbFormat.TypeModule2:
                 {
                     var moduleId = await ReadLengthAsync("module id", cancellationToken).ConfigureAwait(false);
                     await WalkModuleOpcodesAsync(cancellationToken).ConfigureAwait(false);
-                    return (RdbValueEncoding.Module, decode ? new RdbModuleValue(moduleId) : null);
+                    if (sink != null)
+                    {
+                        await sink.ModuleAsync(moduleId, cancellationToken).ConfigureAwait(false);
+                    }
+                    return RdbValueEncoding.Module;
                 }
 
                 default:
@@ -493,33 +527,51 @@ namespace RedisRecovery.Rdb
             return count;
         }
 
-        private async ValueTask<List<byte[]>?> ReadStringSequenceAsync(string what, int stringsPerElement, bool decode, CancellationToken cancellationToken)
+        /// <summary>A list, set or hash stored as plain strings (a hash as field, value, field, value...).</summary>
+        private async ValueTask WalkStringSequenceAsync(RdbValueType valueType, IRdbElementSink? sink, CancellationToken cancellationToken)
         {
-            var count = await ReadElementCountAsync("element count", (ulong)stringsPerElement, cancellationToken).ConfigureAwait(false);
-            var total = count * (ulong)stringsPerElement;
-            var items = decode ? new List<byte[]>((int)Math.Min(total, 1024)) : null;
-            for (ulong i = 0; i < total; i++)
+            var stringsPerElement = valueType == RdbValueType.Hash ? 2 : 1;
+            var what = valueType switch
             {
-                if (items != null)
+                RdbValueType.List => "list item",
+                RdbValueType.Set => "set member",
+                _ => "hash field",
+            };
+            var count = await ReadElementCountAsync("element count", (ulong)stringsPerElement, cancellationToken).ConfigureAwait(false);
+            for (ulong i = 0; i < count; i++)
+            {
+                if (sink is null)
                 {
-                    items.Add(await ReadStringAsync(what, int.MaxValue - 64, cancellationToken).ConfigureAwait(false));
+                    for (var s = 0; s < stringsPerElement; s++)
+                    {
+                        await SkipStringAsync(what, cancellationToken).ConfigureAwait(false);
+                    }
+                    continue;
                 }
-                else
+                var first = await ReadStringAsync(what, int.MaxValue - 64, cancellationToken).ConfigureAwait(false);
+                switch (valueType)
                 {
-                    await SkipStringAsync(what, cancellationToken).ConfigureAwait(false);
+                    case RdbValueType.List:
+                        await sink.ListItemAsync(first, cancellationToken).ConfigureAwait(false);
+                        break;
+                    case RdbValueType.Set:
+                        await sink.SetMemberAsync(first, cancellationToken).ConfigureAwait(false);
+                        break;
+                    default:
+                        var value = await ReadStringAsync(what, int.MaxValue - 64, cancellationToken).ConfigureAwait(false);
+                        await sink.HashFieldAsync(new RdbHashField(first, value), cancellationToken).ConfigureAwait(false);
+                        break;
                 }
             }
-            return items;
         }
 
-        private async ValueTask<RdbValue?> WalkSortedSetAsync(byte type, bool decode, CancellationToken cancellationToken)
+        private async ValueTask WalkSortedSetAsync(byte type, IRdbElementSink? sink, CancellationToken cancellationToken)
         {
             var count = await ReadElementCountAsync("sorted set member count", 2, cancellationToken).ConfigureAwait(false);
-            var members = decode ? new List<RdbSortedSetMember>((int)Math.Min(count, 1024)) : null;
             for (ulong i = 0; i < count; i++)
             {
                 byte[]? member = null;
-                if (decode)
+                if (sink != null)
                 {
                     member = await ReadStringAsync("sorted set member", int.MaxValue - 64, cancellationToken).ConfigureAwait(false);
                 }
@@ -536,9 +588,11 @@ namespace RedisRecovery.Rdb
                 {
                     score = await ReadTextDoubleAsync("sorted set score", cancellationToken).ConfigureAwait(false);
                 }
-                members?.Add(new RdbSortedSetMember(member!, score));
+                if (sink != null)
+                {
+                    await sink.SortedSetMemberAsync(new RdbSortedSetMember(member!, score), cancellationToken).ConfigureAwait(false);
+                }
             }
-            return members is null ? null : new RdbSortedSetValue(members);
         }
 
         private async ValueTask<double> ReadTextDoubleAsync(string what, CancellationToken cancellationToken)
@@ -563,7 +617,7 @@ namespace RedisRecovery.Rdb
             return value;
         }
 
-        private async ValueTask<RdbValue?> WalkSingleBlobAsync(byte type, bool decode, CancellationToken cancellationToken)
+        private async ValueTask WalkSingleBlobAsync(byte type, IRdbElementSink? sink, CancellationToken cancellationToken)
         {
             var start = _input.Position;
             if (type == RdbFormat.TypeHashListpackEx)
@@ -579,12 +633,12 @@ namespace RedisRecovery.Rdb
                 RdbFormat.TypeListZiplist or RdbFormat.TypeZsetZiplist or RdbFormat.TypeHashZiplist => "ziplist",
                 _ => "listpack",
             };
-            var blob = await ReadBlobAsync(what, decode, cancellationToken).ConfigureAwait(false);
+            var blob = await ReadBlobAsync(what, sink != null, cancellationToken).ConfigureAwait(false);
             if (blob is null)
             {
-                return null;
+                return;
             }
-            var items = decode ? new List<byte[]>() : null;
+            var items = sink != null ? new List<byte[]>() : null;
             long count;
             var error = type switch
             {
@@ -611,43 +665,38 @@ namespace RedisRecovery.Rdb
             {
                 throw _input.Corrupt($"{what} holds {count} elements, not a multiple of {group}", start);
             }
-            if (items is null)
+            if (sink is null)
             {
-                return null;
+                return;
             }
-            switch (RdbFormat.ValueTypeOf(type))
+            var valueType = RdbFormat.ValueTypeOf(type);
+            for (var i = 0; i < items!.Count; i += group)
             {
-                case RdbValueType.List:
-                    return new RdbListValue(items);
-                case RdbValueType.Set:
-                    return new RdbSetValue(items);
-                case RdbValueType.SortedSet:
-                    var members = new List<RdbSortedSetMember>(items.Count / 2);
-                    for (var i = 0; i < items.Count; i += 2)
-                    {
-                        members.Add(new RdbSortedSetMember(items[i], ParseDouble(items[i + 1], start)));
-                    }
-                    return new RdbSortedSetValue(members);
-                default:
-                    if (group == 2)
-                    {
-                        return new RdbHashValue(Pairs(items));
-                    }
-                    var fields = new List<RdbHashField>(items.Count / 3);
-                    for (var i = 0; i < items.Count; i += 3)
-                    {
-                        var expiry = ParseInteger(items[i + 2], start);
-                        fields.Add(new RdbHashField(items[i], items[i + 1], expiry == 0 ? null : expiry));
-                    }
-                    return new RdbHashValue(fields);
+                switch (valueType)
+                {
+                    case RdbValueType.List:
+                        await sink.ListItemAsync(items[i], cancellationToken).ConfigureAwait(false);
+                        break;
+                    case RdbValueType.Set:
+                        await sink.SetMemberAsync(items[i], cancellationToken).ConfigureAwait(false);
+                        break;
+                    case RdbValueType.SortedSet:
+                        await sink.SortedSetMemberAsync(new RdbSortedSetMember(items[i], ParseDouble(items[i + 1], start)), cancellationToken).ConfigureAwait(false);
+                        break;
+                    default:
+                        long? expiry = group == 3 ? ParseInteger(items[i + 2], start) : null;
+                        await sink.HashFieldAsync(new RdbHashField(items[i], items[i + 1], expiry == 0 ? null : expiry), cancellationToken).ConfigureAwait(false);
+                        break;
+                }
             }
         }
 
-        private async ValueTask<RdbValue?> WalkQuicklistAsync(byte type, bool decode, CancellationToken cancellationToken)
+        private async ValueTask WalkQuicklistAsync(byte type, IRdbElementSink? sink, CancellationToken cancellationToken)
         {
             var start = _input.Position;
             var nodes = await ReadElementCountAsync("quicklist node count", 1, cancellationToken).ConfigureAwait(false);
-            var items = decode ? new List<byte[]>() : null;
+            // One node's items at a time: a list is handed on node by node, never held whole.
+            var items = sink != null ? new List<byte[]>() : null;
             long total = 0;
             var anyNodeUnchecked = false;
             for (ulong i = 0; i < nodes; i++)
@@ -668,9 +717,9 @@ namespace RedisRecovery.Rdb
                 }
                 if (!packed)
                 {
-                    if (items != null)
+                    if (sink != null)
                     {
-                        items.Add(await ReadStringAsync("quicklist plain node", int.MaxValue - 64, cancellationToken).ConfigureAwait(false));
+                        await sink.ListItemAsync(await ReadStringAsync("quicklist plain node", int.MaxValue - 64, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
                     }
                     else
                     {
@@ -680,7 +729,7 @@ namespace RedisRecovery.Rdb
                     continue;
                 }
                 var blobStart = _input.Position;
-                var blob = await ReadBlobAsync("quicklist node", decode, cancellationToken).ConfigureAwait(false);
+                var blob = await ReadBlobAsync("quicklist node", sink != null, cancellationToken).ConfigureAwait(false);
                 if (blob is null)
                 {
                     anyNodeUnchecked = true;
@@ -694,15 +743,22 @@ namespace RedisRecovery.Rdb
                     throw _input.Corrupt("quicklist node integrity check failed: " + error, blobStart);
                 }
                 total += count;
+                if (sink != null)
+                {
+                    foreach (var item in items!)
+                    {
+                        await sink.ListItemAsync(item, cancellationToken).ConfigureAwait(false);
+                    }
+                    items!.Clear();
+                }
             }
-            if (total == 0 && !anyNodeUnchecked && (_validate || decode))
+            if (total == 0 && !anyNodeUnchecked && (_validate || sink != null))
             {
                 throw _input.Corrupt("empty value (every quicklist node is empty)", start);
             }
-            return items is null ? null : new RdbListValue(items);
         }
 
-        private async ValueTask<RdbValue?> WalkHashWithFieldExpiryAsync(byte type, bool decode, CancellationToken cancellationToken)
+        private async ValueTask WalkHashWithFieldExpiryAsync(byte type, IRdbElementSink? sink, CancellationToken cancellationToken)
         {
             long minimumExpiry = 0;
             if (type == RdbFormat.TypeHashMetadata)
@@ -710,16 +766,15 @@ namespace RedisRecovery.Rdb
                 minimumExpiry = (long)await ReadUInt64Async("hash minimum field expiry", cancellationToken).ConfigureAwait(false);
             }
             var count = await ReadElementCountAsync("hash field count", 3, cancellationToken).ConfigureAwait(false);
-            var fields = decode ? new List<RdbHashField>((int)Math.Min(count, 1024)) : null;
             for (ulong i = 0; i < count; i++)
             {
                 var ttl = await ReadLengthAsync("hash field expiry", cancellationToken).ConfigureAwait(false);
-                if (fields != null)
+                if (sink != null)
                 {
                     var field = await ReadStringAsync("hash field", int.MaxValue - 64, cancellationToken).ConfigureAwait(false);
                     var value = await ReadStringAsync("hash value", int.MaxValue - 64, cancellationToken).ConfigureAwait(false);
                     long? expiry = ttl == 0 ? null : type == RdbFormat.TypeHashMetadata ? (long)ttl + minimumExpiry - 1 : (long)ttl;
-                    fields.Add(new RdbHashField(field, value, expiry));
+                    await sink.HashFieldAsync(new RdbHashField(field, value, expiry), cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -727,7 +782,6 @@ namespace RedisRecovery.Rdb
                     await SkipStringAsync("hash value", cancellationToken).ConfigureAwait(false);
                 }
             }
-            return fields is null ? null : new RdbHashValue(fields);
         }
 
         private async ValueTask<RdbStreamId> ReadStreamIdLengthsAsync(string what, CancellationToken cancellationToken)
@@ -744,9 +798,11 @@ namespace RedisRecovery.Rdb
             return new RdbStreamId(BinaryPrimitives.ReadUInt64BigEndian(raw), BinaryPrimitives.ReadUInt64BigEndian(raw.Slice(8)));
         }
 
-        private async ValueTask<RdbValue?> WalkStreamAsync(byte type, bool decode, CancellationToken cancellationToken)
+        private async ValueTask WalkStreamAsync(byte type, IRdbElementSink? sink, CancellationToken cancellationToken)
         {
-            var stream = decode ? new RdbStreamValue() : null;
+            var decode = sink != null;
+            // One node's entries at a time: a stream is handed on node by node, never held whole.
+            var entries = decode ? new List<RdbStreamEntry>() : null;
             var nodes = await ReadLengthAsync("stream listpack count", cancellationToken).ConfigureAwait(false);
             _input.CheckRemaining((long)Math.Min(nodes, long.MaxValue), "stream listpack count");
             for (ulong i = 0; i < nodes; i++)
@@ -773,10 +829,15 @@ namespace RedisRecovery.Rdb
                 {
                     throw _input.Corrupt("empty listpack inside a stream", blobStart);
                 }
-                if (stream != null)
+                if (sink != null)
                 {
                     var master = new RdbStreamId(BinaryPrimitives.ReadUInt64BigEndian(masterId), BinaryPrimitives.ReadUInt64BigEndian(masterId.AsSpan(8)));
-                    DecodeStreamNode(master, items!, stream.Entries, blobStart);
+                    DecodeStreamNode(master, items!, entries!, blobStart);
+                    foreach (var entry in entries!)
+                    {
+                        await sink.StreamEntryAsync(entry, cancellationToken).ConfigureAwait(false);
+                    }
+                    entries!.Clear();
                 }
             }
             var length = await ReadLengthAsync("stream length", cancellationToken).ConfigureAwait(false);
@@ -790,13 +851,9 @@ namespace RedisRecovery.Rdb
                 maxDeletedId = await ReadStreamIdLengthsAsync("stream max deleted id", cancellationToken).ConfigureAwait(false);
                 entriesAdded = await ReadLengthAsync("stream entries added", cancellationToken).ConfigureAwait(false);
             }
-            if (stream != null)
+            if (sink != null)
             {
-                stream.Length = length;
-                stream.LastId = lastId;
-                stream.FirstId = firstId;
-                stream.MaxDeletedId = maxDeletedId;
-                stream.EntriesAdded = entriesAdded;
+                await sink.StreamInfoAsync(new RdbStreamInfo(length, lastId, firstId, maxDeletedId, entriesAdded), cancellationToken).ConfigureAwait(false);
             }
             var groups = await ReadLengthAsync("stream consumer group count", cancellationToken).ConfigureAwait(false);
             _input.CheckRemaining((long)Math.Min(groups, long.MaxValue), "stream consumer group count");
@@ -809,7 +866,7 @@ namespace RedisRecovery.Rdb
                     : null;
                 var pendingCount = await ReadLengthAsync("consumer group pending count", cancellationToken).ConfigureAwait(false);
                 _input.CheckRemaining((long)Math.Min(pendingCount, long.MaxValue / 2) * 2, "consumer group pending count");
-                var pending = stream != null ? new List<RdbStreamPendingEntry>() : null;
+                var pending = decode ? new List<RdbStreamPendingEntry>() : null;
                 for (ulong p = 0; p < pendingCount; p++)
                 {
                     var id = await ReadRawStreamIdAsync("pending entry id", cancellationToken).ConfigureAwait(false);
@@ -819,7 +876,7 @@ namespace RedisRecovery.Rdb
                 }
                 var consumerCount = await ReadLengthAsync("consumer count", cancellationToken).ConfigureAwait(false);
                 _input.CheckRemaining((long)Math.Min(consumerCount, long.MaxValue), "consumer count");
-                var consumers = stream != null ? new List<RdbStreamConsumer>() : null;
+                var consumers = decode ? new List<RdbStreamConsumer>() : null;
                 for (ulong c = 0; c < consumerCount; c++)
                 {
                     var consumerName = await ReadStringAsync("consumer name", MaxNameLength, cancellationToken).ConfigureAwait(false);
@@ -829,7 +886,7 @@ namespace RedisRecovery.Rdb
                         : null;
                     var ownedCount = await ReadLengthAsync("consumer pending count", cancellationToken).ConfigureAwait(false);
                     _input.CheckRemaining((long)Math.Min(ownedCount, long.MaxValue / StreamIdSize) * StreamIdSize, "consumer pending count");
-                    var owned = stream != null ? new List<RdbStreamId>() : null;
+                    var owned = decode ? new List<RdbStreamId>() : null;
                     for (ulong o = 0; o < ownedCount; o++)
                     {
                         var id = await ReadRawStreamIdAsync("consumer pending id", cancellationToken).ConfigureAwait(false);
@@ -837,7 +894,10 @@ namespace RedisRecovery.Rdb
                     }
                     consumers?.Add(new RdbStreamConsumer(consumerName, seen, active, owned!));
                 }
-                stream?.Groups.Add(new RdbStreamGroup(name, delivered, entriesRead, pending!, consumers!));
+                if (sink != null)
+                {
+                    await sink.StreamGroupAsync(new RdbStreamGroup(name, delivered, entriesRead, pending!, consumers!), cancellationToken).ConfigureAwait(false);
+                }
             }
             if (type >= RdbFormat.TypeStreamListpacks4)
             {
@@ -850,19 +910,21 @@ namespace RedisRecovery.Rdb
                     var producer = await ReadStringAsync("stream producer name", MaxNameLength, cancellationToken).ConfigureAwait(false);
                     var idCount = await ReadLengthAsync("stream producer id count", cancellationToken).ConfigureAwait(false);
                     _input.CheckRemaining((long)Math.Min(idCount, long.MaxValue), "stream producer id count");
-                    var ids = stream != null ? new List<KeyValuePair<byte[], RdbStreamId>>() : null;
+                    var ids = decode ? new List<KeyValuePair<byte[], RdbStreamId>>() : null;
                     for (ulong i = 0; i < idCount; i++)
                     {
                         var iid = await ReadStringAsync("stream idempotency id", MaxNameLength, cancellationToken).ConfigureAwait(false);
                         var id = await ReadStreamIdLengthsAsync("stream idempotency entry id", cancellationToken).ConfigureAwait(false);
                         ids?.Add(new KeyValuePair<byte[], RdbStreamId>(iid, id));
                     }
-                    stream?.Producers.Add(new RdbStreamProducer(producer, ids!));
+                    if (sink != null)
+                    {
+                        await sink.StreamProducerAsync(new RdbStreamProducer(producer, ids!), cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 await ReadLengthAsync("stream idempotency ids added", cancellationToken).ConfigureAwait(false);
                 await ReadLengthAsync("stream idempotency duplicates", cancellationToken).ConfigureAwait(false);
             }
-            return stream;
         }
 
         /// <summary>
@@ -960,16 +1022,6 @@ namespace RedisRecovery.Rdb
                         throw _input.Corrupt($"unknown module opcode {opcode}", start);
                 }
             }
-        }
-
-        private static List<RdbHashField> Pairs(List<byte[]> items)
-        {
-            var fields = new List<RdbHashField>(items.Count / 2);
-            for (var i = 0; i + 1 < items.Count; i += 2)
-            {
-                fields.Add(new RdbHashField(items[i], items[i + 1]));
-            }
-            return fields;
         }
 
         private long ParseInteger(byte[] text, long offset)

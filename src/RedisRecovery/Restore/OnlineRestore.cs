@@ -21,7 +21,7 @@ namespace RedisRecovery.Restore
     internal sealed class OnlineRestore
     {
         private const int LargestRestorablePayload = 512 * 1024 * 1024;
-        private const string ValueTooLargeId = "RestoreValueTooLarge";
+        private const int ValueChunksInFlight = 8;
         private const long DeferredBytesLimit = 16 * 1024 * 1024;
         private const int CheckpointEntries = 8192;
         private const int StringBatchKeys = 256;
@@ -60,6 +60,7 @@ namespace RedisRecovery.Restore
         private bool _fieldTtlWarned;
         private bool _checkExisting;
         private long? _sourceLength;
+        private string _rdbSourceName = "RDB";
 
         public OnlineRestore(RestoreOptions options, RestoreTarget target, RestoreResult result, RestoreJournal? journal,
             IProgress<OperationProgress>? progress, IOperationLog log, DateTimeOffset now)
@@ -105,6 +106,7 @@ namespace RedisRecovery.Restore
         public async Task RestoreRdbAsync(RdbReader reader, int part, CancellationToken cancellationToken)
         {
             _sourceLength ??= reader.KnownEnd;
+            _rdbSourceName = reader.SourceName;
             var resumeOffset = ResumeOffsetFor(part);
             while (await reader.ReadEntryAsync(cancellationToken).ConfigureAwait(false) is RdbEntry entry)
             {
@@ -252,7 +254,7 @@ namespace RedisRecovery.Restore
                 _deferredBytes = 0;
                 foreach (var item in deferred)
                 {
-                    await RebuildAsync(item, cancellationToken).ConfigureAwait(false);
+                    await RebuildAsync(item, (sink, token) => RdbValueDecoder.WalkAsync(item.TypeId, item.Value, sink, token), cancellationToken).ConfigureAwait(false);
                 }
                 await _pipeline.CompleteAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -307,7 +309,8 @@ namespace RedisRecovery.Restore
 
         /// <summary>
         /// Sends one entry as RESTORE, or sets it aside for the command path when the target's RDB version lacks its
-        /// type. A value above the reader's threshold is streamed into the connection, never held.
+        /// type. A value above the reader's threshold is streamed into the connection (or, on the command path, into
+        /// commands at once), never held.
         /// </summary>
         private async Task RestoreEntryAsync(RdbEntry entry, int database, CancellationToken cancellationToken)
         {
@@ -327,19 +330,17 @@ namespace RedisRecovery.Restore
             var minimumVersion = RdbFormat.MinimumVersionOf(entry.TypeId);
             if (minimumVersion > _target.RdbVersion)
             {
-                ReadOnlyMemory<byte> value;
-                try
-                {
-                    value = await HoldValueAsync(entry, cancellationToken).ConfigureAwait(false);
-                }
-                catch (RedisRecoveryException tooLarge) when (tooLarge.ErrorId == ValueTooLargeId)
-                {
-                    _result.AddFailure(database, entry.KeyText, tooLarge.Message);
-                    return;
-                }
                 Count(database, +1);
-                Defer(new Deferred(database, entry.Key, entry.TypeId, value, entry.ExpiresAtMs,
-                    $"RDB type {entry.TypeId} needs RDB version {minimumVersion}, the target reads up to {_target.RdbVersion}"));
+                var reason = $"RDB type {entry.TypeId} needs RDB version {minimumVersion}, the target reads up to {_target.RdbVersion}";
+                if (entry.HasBufferedValue)
+                {
+                    Defer(new Deferred(database, entry.Key, entry.TypeId, entry.Value, entry.ExpiresAtMs, reason));
+                }
+                else
+                {
+                    await RebuildFromSourceAsync(entry, new Deferred(database, entry.Key, entry.TypeId, ReadOnlyMemory<byte>.Empty, entry.ExpiresAtMs, reason),
+                        cancellationToken).ConfigureAwait(false);
+                }
                 return;
             }
             if (!entry.HasBufferedValue)
@@ -447,7 +448,8 @@ namespace RedisRecovery.Restore
         /// RESTORE for a value above the reader's threshold. A RESP bulk string states its length first and an RDB value
         /// reveals its length only once walked, so the DUMP payload (type, value, version, CRC64 computed on the way)
         /// goes to a temporary file, which is then streamed into the connection: memory stays at a buffer's size.
-        /// The reply is settled at once, while the file still exists: a refused payload is read back for the command path.
+        /// The reply is settled at once, while the file still exists: a refused payload, or one larger than RESTORE
+        /// takes, is rebuilt with commands from that file.
         /// </summary>
         private async Task RestoreLargeValueAsync(RdbEntry entry, int database, int payloadVersion, CancellationToken cancellationToken)
         {
@@ -460,8 +462,10 @@ namespace RedisRecovery.Restore
             var valueLength = spill.Length - 1;
             if (valueLength + 1 + RdbDumpPayload.FooterLength > LargestRestorablePayload)
             {
-                _result.AddFailure(database, entry.KeyText,
-                    $"The value of '{entry.KeyText}' (db {entry.Database}) is {valueLength} bytes: larger than a Redis bulk string may be (512 MiB).");
+                Count(database, +1);
+                var tooLarge = new Deferred(database, entry.Key, entry.TypeId, ReadOnlyMemory<byte>.Empty, entry.ExpiresAtMs,
+                    $"the value is {valueLength} bytes, more than RESTORE takes (512 MiB)");
+                await RebuildFromSpillAsync(tooLarge, spill, entry.ValueOffset, cancellationToken).ConfigureAwait(false);
                 return;
             }
             var footer = RdbDumpPayload.Footer(checksumming.Checksum, payloadVersion);
@@ -479,34 +483,53 @@ namespace RedisRecovery.Restore
             var refused = _deferred.FindIndex(deferred => ReferenceEquals(deferred.Key, entry.Key));
             if (refused >= 0)
             {
-                var value = new byte[valueLength];
-                spill.Position = 1;
-                var filled = 0;
-                while (filled < value.Length)
-                {
-                    var read = await spill.ReadAsync(value, filled, value.Length - filled, cancellationToken).ConfigureAwait(false);
-                    filled += read > 0 ? read : throw new IOException("The temporary copy of a value ended early.");
-                }
-                _deferred[refused] = _deferred[refused] with { Value = value };
-                _deferredBytes += value.Length;
+                var refusedItem = _deferred[refused];
+                _deferred.RemoveAt(refused);
+                _deferredBytes -= refusedItem.Key.Length;
+                spill.SetLength(1 + valueLength);
+                await RebuildFromSpillAsync(refusedItem, spill, entry.ValueOffset, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        /// <summary>The serialized value in memory; a value above the reader's threshold is streamed into a buffer of its own size.</summary>
-        private static async Task<ReadOnlyMemory<byte>> HoldValueAsync(RdbEntry entry, CancellationToken cancellationToken)
+        /// <summary>Rebuilds with commands a value whose DUMP payload (type byte, then the value) is in a temporary file.</summary>
+        private Task RebuildFromSpillAsync(Deferred item, FileStream spill, long valueOffset, CancellationToken cancellationToken)
         {
-            if (entry.HasBufferedValue)
+            spill.Position = 1;
+            return RebuildAsync(item, (sink, token) => RdbValueDecoder.WalkAsync(item.TypeId, spill, _rdbSourceName, valueOffset, sink, token), cancellationToken);
+        }
+
+        /// <summary>
+        /// Rebuilds with commands a value above the reader's threshold that the target cannot RESTORE, as it is read:
+        /// the source's bytes pass through a few pooled chunks to the walker that turns them into commands, so the
+        /// value is neither held nor written to disk. The copy runs on a task of its own: it ends only once the reader
+        /// has walked the whole value, while this walk sends commands as the bytes arrive.
+        /// </summary>
+        private async Task RebuildFromSourceAsync(RdbEntry entry, Deferred item, CancellationToken cancellationToken)
+        {
+            var pipe = new ChunkPipe(ValueChunksInFlight);
+            var copy = Task.Run(async () =>
             {
-                return entry.Value;
-            }
-            using var buffer = new MemoryStream();
-            await entry.CopyValueToAsync(buffer, cancellationToken).ConfigureAwait(false);
-            if (buffer.Length > LargestRestorablePayload)
+                try
+                {
+                    await entry.CopyValueToAsync(new ChunkPipeWriteStream(pipe), cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    pipe.Complete();
+                }
+            }, cancellationToken);
+            try
             {
-                throw new RedisRecoveryException(ValueTooLargeId, FailureKind.NotSupported,
-                    $"The value of '{entry.KeyText}' (db {entry.Database}) is {buffer.Length} bytes: larger than a Redis bulk string may be (512 MiB).") { Target = entry.KeyText };
+                using var value = new ChunkPipeReadStream(pipe);
+                await RebuildAsync(item, (sink, token) => RdbValueDecoder.WalkAsync(item.TypeId, value, _rdbSourceName, entry.ValueOffset, sink, token),
+                    cancellationToken).ConfigureAwait(false);
             }
-            return new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
+            finally
+            {
+                // Lets the copy run to the value's end whatever the walk did, so the reader can move on (or report damage).
+                pipe.Abandon();
+                await copy.ConfigureAwait(false);
+            }
         }
 
         private void Defer(Deferred item)
@@ -515,32 +538,15 @@ namespace RedisRecovery.Restore
             _deferredBytes += item.Value.Length + item.Key.Length;
         }
 
-        /// <summary>A key the target could not RESTORE: an empty collection is dropped (as Redis does when loading), anything
-        /// else is rebuilt from its decoded value with plain commands, or reported when that cannot be done.</summary>
-        private async Task RebuildAsync(Deferred item, CancellationToken cancellationToken)
+        /// <summary>
+        /// Rebuilds a key the target could not RESTORE with plain commands, sent as <paramref name="walk"/> decodes its
+        /// elements: memory stays at one batch of elements whatever the value's size. A value found damaged midway
+        /// fails the key and what was written of it is deleted; a value with nothing to write (an empty collection, or a
+        /// hash whose fields all expired) is dropped, as Redis does when loading. A module value is reported.
+        /// </summary>
+        private async Task RebuildAsync(Deferred item, Func<IRdbElementSink, CancellationToken, ValueTask> walk, CancellationToken cancellationToken)
         {
             var keyText = Encoding.UTF8.GetString(item.Key);
-            RdbValue value;
-            try
-            {
-                value = await RdbValueDecoder.DecodeAsync(item.TypeId, item.Value, cancellationToken).ConfigureAwait(false);
-            }
-            catch (RedisRecoveryException exception)
-            {
-                Fail(item, keyText, $"{item.Reason}; decoding the value failed: {exception.Message}");
-                return;
-            }
-            if (IsEmpty(value))
-            {
-                _result.KeysSkipped.Empty++;
-                Count(item.Database, -1);
-                return;
-            }
-            if (value is RdbModuleValue module)
-            {
-                Fail(item, keyText, $"module type '{module.ModuleName}' cannot be loaded by the target (is the module loaded there?): {item.Reason}");
-                return;
-            }
             await _target.SelectAsync(_pipeline, item.Database, Sent.Control, cancellationToken).ConfigureAwait(false);
             if (!ReplaceExisting && CheckExistingOnCommandPath)
             {
@@ -553,23 +559,46 @@ namespace RedisRecovery.Restore
                 }
             }
             var key = new KeyOnCommandPath(item.Database, keyText);
-            if (ReplaceExisting)
+            // The existing key goes only once there is something to replace it with: a value that cannot be decoded leaves it.
+            var deleteFirst = ReplaceExisting;
+            async Task SendAsync(ValueCommand command, bool last, CancellationToken token)
             {
-                await _target.SendAsync(_pipeline, new RedisCommand("DEL", item.Key), Sent.Control, cancellationToken).ConfigureAwait(false);
-            }
-            var hasFieldTtl = _target.Version >= new Version(7, 4);
-            ValueCommand? previous = null;
-            foreach (var command in ValueCommands.For(item.Key, value, item.ExpiresAtMs, _nowMs, hasFieldTtl, WarnFieldTtlDropped))
-            {
-                if (previous is ValueCommand earlier)
+                if (deleteFirst)
                 {
-                    await _target.SendAsync(_pipeline, earlier.Command, Sent.ForCommandPath(key, earlier.BestEffort, last: false), cancellationToken).ConfigureAwait(false);
+                    deleteFirst = false;
+                    await _target.SendAsync(_pipeline, new RedisCommand("DEL", item.Key), Sent.Control, token).ConfigureAwait(false);
                 }
-                previous = command;
+                await _target.SendAsync(_pipeline, command.Command, Sent.ForCommandPath(key, command.BestEffort, last), token).ConfigureAwait(false);
             }
-            if (previous is ValueCommand final)
+            var writer = new ValueCommandWriter(item.Key, item.ExpiresAtMs, _nowMs, _target.Version >= new Version(7, 4), WarnFieldTtlDropped, SendAsync);
+            try
             {
-                await _target.SendAsync(_pipeline, final.Command, Sent.ForCommandPath(key, final.BestEffort, last: true), cancellationToken).ConfigureAwait(false);
+                await walk(writer, cancellationToken).ConfigureAwait(false);
+                await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (RedisRecoveryException failure) when (failure is CorruptDataException or RdbFormatNotSupportedException || failure.ErrorId == ValueCommandWriter.NotRebuildableId)
+            {
+                key.Failed = true;
+                Fail(item, keyText, failure.ErrorId == ValueCommandWriter.NotRebuildableId
+                    ? $"{failure.Message}: {item.Reason}"
+                    : $"{item.Reason}; decoding the value failed: {failure.Message}");
+                if (writer.Started)
+                {
+                    await _target.SendAsync(_pipeline, new RedisCommand("DEL", item.Key), Sent.Control, cancellationToken).ConfigureAwait(false);
+                }
+                return;
+            }
+            if (!writer.Started)
+            {
+                Count(item.Database, -1);
+                if (writer.ExpiredFields > 0)
+                {
+                    _result.KeysSkipped.Expired++;
+                }
+                else
+                {
+                    _result.KeysSkipped.Empty++;
+                }
             }
         }
 
@@ -581,15 +610,6 @@ namespace RedisRecovery.Restore
                 _log.Warning($"{_target.Address} runs Redis {_target.ServerVersion}, which has no per-field hash expiry: hash fields are restored without their TTLs.");
             }
         }
-
-        private static bool IsEmpty(RdbValue value) => value switch
-        {
-            RdbListValue list => list.Items.Count == 0,
-            RdbSetValue set => set.Members.Count == 0,
-            RdbSortedSetValue sortedSet => sortedSet.Members.Count == 0,
-            RdbHashValue hash => hash.Fields.Count == 0,
-            _ => false,
-        };
 
         private async Task SendAofCommandAsync(AofCommand command, AofCommandBytes bytes, int database, CancellationToken cancellationToken)
         {

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
 using RedisRecovery.Rdb;
 using RedisRecovery.Resp;
 
@@ -21,183 +23,221 @@ namespace RedisRecovery.Restore
     }
 
     /// <summary>
-    /// Rebuilds a decoded value with plain commands, for targets that cannot take its DUMP payload (an older RDB
-    /// version, an encoding they do not know). Collections go out in chunks of bounded size, so no single command
-    /// is huge, and the expiry comes last (PEXPIREAT), after the key exists.
+    /// Rebuilds a value with plain commands, for targets that cannot take its DUMP payload (an older RDB version, an
+    /// encoding they do not know), as the walker hands over its elements: collections go out in commands of at most
+    /// 512 elements or 1 MiB, so neither the value nor any single command is ever large, and the expiry comes last
+    /// (PEXPIREAT), after the key exists. One command is held back until the next arrives, so the sender learns
+    /// which command is the key's last.
     /// </summary>
-    internal static class ValueCommands
+    internal sealed class ValueCommandWriter : IRdbElementSink
     {
+        /// <summary>The error id of a value no command can rebuild (a module value).</summary>
+        public const string NotRebuildableId = "RestoreValueNotRebuildable";
+
         private const int MaxElementsPerCommand = 512;
         private const long MaxBytesPerCommand = 1024 * 1024;
+        private const long ScoreSize = 24;
 
-        /// <summary>The commands for one key; <paramref name="fieldTtlDropped"/> says a hash had field expiries the target cannot hold.</summary>
-        public static IEnumerable<ValueCommand> For(byte[] key, RdbValue value, long? expiresAtMs, long nowMs, bool targetHasFieldTtl, Action fieldTtlDropped)
+        private readonly byte[] _key;
+        private readonly long? _expiresAtMs;
+        private readonly long _nowMs;
+        private readonly bool _targetHasFieldTtl;
+        private readonly Action _fieldTtlDropped;
+        private readonly Func<ValueCommand, bool, CancellationToken, Task> _send;
+        private readonly List<RedisArgument> _batch = new();
+        private readonly List<RdbHashField> _batchFieldTtls = new();
+        private string? _batchCommand;
+        private int _batchElements;
+        private long _batchBytes;
+        private ValueCommand? _held;
+        private bool _streamHasEntries;
+
+        /// <param name="send">Sends one command; its flag says it is the key's last.</param>
+        public ValueCommandWriter(byte[] key, long? expiresAtMs, long nowMs, bool targetHasFieldTtl, Action fieldTtlDropped,
+            Func<ValueCommand, bool, CancellationToken, Task> send)
         {
-            switch (value)
-            {
-                case RdbStringValue text:
-                    yield return new ValueCommand(new RedisCommand("SET", key, text.Value));
-                    break;
-                case RdbListValue list:
-                    foreach (var command in Chunked("RPUSH", key, list.Items, item => new RedisArgument[] { item }, item => item.Length))
-                    {
-                        yield return command;
-                    }
-                    break;
-                case RdbSetValue set:
-                    foreach (var command in Chunked("SADD", key, set.Members, member => new RedisArgument[] { member }, member => member.Length))
-                    {
-                        yield return command;
-                    }
-                    break;
-                case RdbSortedSetValue sortedSet:
-                    foreach (var command in Chunked("ZADD", key, sortedSet.Members, m => new RedisArgument[] { Score(m.Score), m.Member }, m => m.Member.Length + 24))
-                    {
-                        yield return command;
-                    }
-                    break;
-                case RdbHashValue hash:
-                    foreach (var command in HashCommands(key, hash, nowMs, targetHasFieldTtl, fieldTtlDropped))
-                    {
-                        yield return command;
-                    }
-                    break;
-                case RdbStreamValue stream:
-                    foreach (var command in StreamCommands(key, stream))
-                    {
-                        yield return command;
-                    }
-                    break;
-                default:
-                    throw new RedisRecoveryException("RestoreValueNotRebuildable", FailureKind.NotSupported,
-                        value is RdbModuleValue module
-                            ? $"a value of module type '{module.ModuleName}' can only be restored by a server that has the module"
-                            : $"a {value.Type} value cannot be rebuilt with commands");
-            }
-            if (expiresAtMs is long expiry)
-            {
-                yield return new ValueCommand(new RedisCommand("PEXPIREAT", key, expiry));
-            }
+            _key = key;
+            _expiresAtMs = expiresAtMs;
+            _nowMs = nowMs;
+            _targetHasFieldTtl = targetHasFieldTtl;
+            _fieldTtlDropped = fieldTtlDropped;
+            _send = send;
         }
 
-        private static IEnumerable<ValueCommand> HashCommands(byte[] key, RdbHashValue hash, long nowMs, bool targetHasFieldTtl, Action fieldTtlDropped)
+        /// <summary>True once any command for the key was produced (sent, or held back as possibly the last).</summary>
+        public bool Started { get; private set; }
+
+        /// <summary>Hash fields left out because their own expiry has passed.</summary>
+        public long ExpiredFields { get; private set; }
+
+        public ValueTask StringAsync(byte[] value, CancellationToken cancellationToken) =>
+            EmitAsync(new ValueCommand(new RedisCommand("SET", _key, value)), cancellationToken);
+
+        public ValueTask ListItemAsync(byte[] item, CancellationToken cancellationToken) =>
+            AddAsync("RPUSH", item, null, item.Length, cancellationToken);
+
+        public ValueTask SetMemberAsync(byte[] member, CancellationToken cancellationToken) =>
+            AddAsync("SADD", member, null, member.Length, cancellationToken);
+
+        public ValueTask SortedSetMemberAsync(RdbSortedSetMember member, CancellationToken cancellationToken) =>
+            AddAsync("ZADD", Score(member.Score), member.Member, member.Member.Length + ScoreSize, cancellationToken);
+
+        public ValueTask HashFieldAsync(RdbHashField field, CancellationToken cancellationToken)
         {
-            var live = new List<RdbHashField>(hash.Fields.Count);
-            foreach (var field in hash.Fields)
+            if (field.ExpiresAtMs is long fieldExpiry)
             {
-                if (field.ExpiresAtMs is not long fieldExpiry || fieldExpiry > nowMs)
+                if (fieldExpiry <= _nowMs)
                 {
-                    live.Add(field);
+                    ExpiredFields++;
+                    return default;
+                }
+                if (_targetHasFieldTtl)
+                {
+                    _batchFieldTtls.Add(field);
+                }
+                else
+                {
+                    _fieldTtlDropped();
                 }
             }
-            foreach (var command in Chunked("HSET", key, live, f => new RedisArgument[] { f.Field, f.Value }, f => f.Field.Length + f.Value.Length))
-            {
-                yield return command;
-            }
-            foreach (var field in live)
-            {
-                if (field.ExpiresAtMs is long fieldExpiry)
-                {
-                    if (targetHasFieldTtl)
-                    {
-                        yield return new ValueCommand(new RedisCommand("HPEXPIREAT", key, fieldExpiry, "FIELDS", 1, field.Field));
-                    }
-                    else
-                    {
-                        fieldTtlDropped();
-                    }
-                }
-            }
+            return AddAsync("HSET", field.Field, field.Value, field.Field.Length + field.Value.Length, cancellationToken);
         }
 
-        private static IEnumerable<ValueCommand> StreamCommands(byte[] key, RdbStreamValue stream)
+        public ValueTask StreamEntryAsync(RdbStreamEntry entry, CancellationToken cancellationToken)
         {
-            if (stream.Entries.Count == 0)
+            _streamHasEntries = true;
+            var arguments = new List<RedisArgument>(2 + entry.Fields.Count * 2) { _key, entry.Id.ToString() };
+            foreach (var field in entry.Fields)
+            {
+                arguments.Add(field.Key);
+                arguments.Add(field.Value);
+            }
+            return EmitAsync(new ValueCommand(new RedisCommand("XADD", arguments)), cancellationToken);
+        }
+
+        public async ValueTask StreamInfoAsync(RdbStreamInfo info, CancellationToken cancellationToken)
+        {
+            if (!_streamHasEntries)
             {
                 // MKSTREAM on a throw-away group is the one command that makes an empty stream.
-                yield return new ValueCommand(new RedisCommand("XGROUP", "CREATE", key, "__restore__", "0", "MKSTREAM"));
-                yield return new ValueCommand(new RedisCommand("XGROUP", "DESTROY", key, "__restore__"));
+                await EmitAsync(new ValueCommand(new RedisCommand("XGROUP", "CREATE", _key, "__restore__", "0", "MKSTREAM")), cancellationToken).ConfigureAwait(false);
+                await EmitAsync(new ValueCommand(new RedisCommand("XGROUP", "DESTROY", _key, "__restore__")), cancellationToken).ConfigureAwait(false);
             }
-            foreach (var entry in stream.Entries)
-            {
-                var arguments = new List<RedisArgument>(2 + entry.Fields.Count * 2) { key, entry.Id.ToString() };
-                foreach (var field in entry.Fields)
-                {
-                    arguments.Add(field.Key);
-                    arguments.Add(field.Value);
-                }
-                yield return new ValueCommand(new RedisCommand("XADD", arguments));
-            }
-            var setId = new List<RedisArgument> { key, stream.LastId.ToString() };
-            if (stream.EntriesAdded is ulong added)
+            var setId = new List<RedisArgument> { _key, info.LastId.ToString() };
+            if (info.EntriesAdded is ulong added)
             {
                 setId.Add("ENTRIESADDED");
                 setId.Add((long)added);
             }
-            if (stream.MaxDeletedId is RdbStreamId maxDeleted)
+            if (info.MaxDeletedId is RdbStreamId maxDeleted)
             {
                 setId.Add("MAXDELETEDID");
                 setId.Add(maxDeleted.ToString());
             }
-            yield return new ValueCommand(new RedisCommand("XSETID", setId));
-            foreach (var group in stream.Groups)
+            await EmitAsync(new ValueCommand(new RedisCommand("XSETID", setId)), cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask StreamGroupAsync(RdbStreamGroup group, CancellationToken cancellationToken)
+        {
+            var create = new List<RedisArgument> { "CREATE", _key, group.Name, group.LastDeliveredId.ToString() };
+            if (group.EntriesRead is ulong read)
             {
-                var create = new List<RedisArgument> { "CREATE", key, group.Name, group.LastDeliveredId.ToString() };
-                if (group.EntriesRead is ulong read)
+                create.Add("ENTRIESREAD");
+                create.Add((long)read);
+            }
+            await EmitAsync(new ValueCommand(new RedisCommand("XGROUP", create)), cancellationToken).ConfigureAwait(false);
+            var deliveries = new Dictionary<RdbStreamId, RdbStreamPendingEntry>();
+            foreach (var pending in group.Pending)
+            {
+                deliveries[pending.Id] = pending;
+            }
+            foreach (var consumer in group.Consumers)
+            {
+                await EmitAsync(new ValueCommand(new RedisCommand("XGROUP", "CREATECONSUMER", _key, group.Name, consumer.Name), bestEffort: true), cancellationToken).ConfigureAwait(false);
+                foreach (var id in consumer.Pending)
                 {
-                    create.Add("ENTRIESREAD");
-                    create.Add((long)read);
-                }
-                yield return new ValueCommand(new RedisCommand("XGROUP", create));
-                var deliveries = new Dictionary<RdbStreamId, RdbStreamPendingEntry>();
-                foreach (var pending in group.Pending)
-                {
-                    deliveries[pending.Id] = pending;
-                }
-                foreach (var consumer in group.Consumers)
-                {
-                    yield return new ValueCommand(new RedisCommand("XGROUP", "CREATECONSUMER", key, group.Name, consumer.Name), bestEffort: true);
-                    foreach (var id in consumer.Pending)
+                    // XCLAIM FORCE puts an existing entry into the consumer's pending list with its delivery facts.
+                    var claim = new List<RedisArgument> { _key, group.Name, consumer.Name, 0, id.ToString() };
+                    if (deliveries.TryGetValue(id, out var delivery))
                     {
-                        // XCLAIM FORCE puts an existing entry into the consumer's pending list with its delivery facts.
-                        var claim = new List<RedisArgument> { key, group.Name, consumer.Name, 0, id.ToString() };
-                        if (deliveries.TryGetValue(id, out var delivery))
-                        {
-                            claim.Add("TIME");
-                            claim.Add(delivery.DeliveryTimeMs);
-                            claim.Add("RETRYCOUNT");
-                            claim.Add((long)delivery.DeliveryCount);
-                        }
-                        claim.Add("FORCE");
-                        claim.Add("JUSTID");
-                        yield return new ValueCommand(new RedisCommand("XCLAIM", claim), bestEffort: true);
+                        claim.Add("TIME");
+                        claim.Add(delivery.DeliveryTimeMs);
+                        claim.Add("RETRYCOUNT");
+                        claim.Add((long)delivery.DeliveryCount);
                     }
+                    claim.Add("FORCE");
+                    claim.Add("JUSTID");
+                    await EmitAsync(new ValueCommand(new RedisCommand("XCLAIM", claim), bestEffort: true), cancellationToken).ConfigureAwait(false);
                 }
             }
         }
 
-        private static IEnumerable<ValueCommand> Chunked<T>(string name, byte[] key, IReadOnlyList<T> items, Func<T, RedisArgument[]> arguments, Func<T, long> size)
+        /// <summary>Idempotency records of Redis 8 producers have no command that recreates them (XADD IDMP would add entries).</summary>
+        public ValueTask StreamProducerAsync(RdbStreamProducer producer, CancellationToken cancellationToken) => default;
+
+        public ValueTask ModuleAsync(ulong moduleId, CancellationToken cancellationToken) =>
+            throw new RedisRecoveryException(NotRebuildableId, FailureKind.NotSupported,
+                $"module type '{RdbModuleNames.NameOf(moduleId)}' cannot be loaded by the target (is the module loaded there?)");
+
+        /// <summary>Sends what is batched, the expiry, and the held-back command as the key's last.</summary>
+        public async Task CompleteAsync(CancellationToken cancellationToken)
         {
-            var chunk = new List<RedisArgument> { key };
-            var elements = 0;
-            long bytes = 0;
-            foreach (var item in items)
+            await FlushBatchAsync(cancellationToken).ConfigureAwait(false);
+            if (Started && _expiresAtMs is long expiry)
             {
-                chunk.AddRange(arguments(item));
-                elements++;
-                bytes += size(item);
-                if (elements >= MaxElementsPerCommand || bytes >= MaxBytesPerCommand)
-                {
-                    yield return new ValueCommand(new RedisCommand(name, chunk));
-                    chunk = new List<RedisArgument> { key };
-                    elements = 0;
-                    bytes = 0;
-                }
+                await EmitAsync(new ValueCommand(new RedisCommand("PEXPIREAT", _key, expiry)), cancellationToken).ConfigureAwait(false);
             }
-            if (elements > 0)
+            if (_held is ValueCommand last)
             {
-                yield return new ValueCommand(new RedisCommand(name, chunk));
+                _held = null;
+                await _send(last, true, cancellationToken).ConfigureAwait(false);
             }
+        }
+
+        private ValueTask AddAsync(string command, RedisArgument first, RedisArgument? second, long size, CancellationToken cancellationToken)
+        {
+            if (_batchCommand is null)
+            {
+                _batchCommand = command;
+                _batch.Add(_key);
+            }
+            _batch.Add(first);
+            if (second is RedisArgument other)
+            {
+                _batch.Add(other);
+            }
+            _batchElements++;
+            _batchBytes += size;
+            return _batchElements >= MaxElementsPerCommand || _batchBytes >= MaxBytesPerCommand ? FlushBatchAsync(cancellationToken) : default;
+        }
+
+        private async ValueTask FlushBatchAsync(CancellationToken cancellationToken)
+        {
+            if (_batchCommand is null)
+            {
+                return;
+            }
+            var command = new RedisCommand(_batchCommand, _batch);
+            _batch.Clear();
+            _batchCommand = null;
+            _batchElements = 0;
+            _batchBytes = 0;
+            await EmitAsync(new ValueCommand(command), cancellationToken).ConfigureAwait(false);
+            foreach (var field in _batchFieldTtls)
+            {
+                await EmitAsync(new ValueCommand(new RedisCommand("HPEXPIREAT", _key, field.ExpiresAtMs!.Value, "FIELDS", 1, field.Field)), cancellationToken).ConfigureAwait(false);
+            }
+            _batchFieldTtls.Clear();
+        }
+
+        private async ValueTask EmitAsync(ValueCommand command, CancellationToken cancellationToken)
+        {
+            Started = true;
+            if (_held is ValueCommand earlier)
+            {
+                await _send(earlier, false, cancellationToken).ConfigureAwait(false);
+            }
+            _held = command;
         }
 
         /// <summary>A score as Redis parses it ("inf", "-inf", shortest round-trip decimal otherwise).</summary>

@@ -77,12 +77,14 @@ namespace RedisRecovery.Tests.Restore
             var parsed = new Dictionary<int, long>();
             var needsCommands = 0;
             var modules = 0;
+            var expiredKeys = 0;
             using (var reader = new RdbReader(File.OpenRead(fixture.FullPath), new RdbReaderOptions { SourceName = fixture.FullPath }))
             {
                 while (await reader.ReadEntryAsync() is RdbEntry entry)
                 {
                     if (entry.IsExpiredAt(now))
                     {
+                        expiredKeys++;
                         continue;
                     }
                     parsed[entry.Database] = (parsed.TryGetValue(entry.Database, out var n) ? n : 0) + 1;
@@ -96,11 +98,13 @@ namespace RedisRecovery.Tests.Restore
 
             _output.WriteLine(RestoreTestKit.Describe(result));
             Assert.True(result.Completed);
-            Assert.Equal(needsCommands - result.KeysSkipped.Empty, result.KeysViaCommandsCount);
+            // Beyond the keys that expired, a hash whose fields have all expired is skipped as expired too.
+            var emptied = result.KeysSkipped.Empty + result.KeysSkipped.Expired - expiredKeys;
+            Assert.Equal(needsCommands - emptied, result.KeysViaCommandsCount);
             Assert.Equal(modules, result.KeysFailedCount);
             Assert.All(result.KeysFailed, failure => Assert.Contains("module", failure.Reason));
             var keyspace = await RestoreTestKit.KeyspaceAsync(_target);
-            Assert.Equal(parsed.Values.Sum() - modules - result.KeysSkipped.Empty, keyspace.Values.Sum());
+            Assert.Equal(parsed.Values.Sum() - modules - emptied, keyspace.Values.Sum());
             Assert.Equal(keyspace.Values.Sum(), result.KeysRestored);
             Assert.Equal(modules == 0, result.Verified);
         }
