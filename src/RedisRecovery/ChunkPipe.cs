@@ -13,6 +13,7 @@ namespace RedisRecovery
     /// </summary>
     internal sealed class ChunkPipe
     {
+        private const int MaxChunkBytes = 128 * 1024;
         private readonly ConcurrentQueue<(byte[]? Buffer, int Length)> _chunks = new();
         private readonly SemaphoreSlim _free;
         private readonly SemaphoreSlim _filled = new(0);
@@ -28,19 +29,23 @@ namespace RedisRecovery
 
         public async Task WriteAsync(byte[] data, int offset, int count, CancellationToken cancellationToken)
         {
-            if (_abandoned || count == 0)
+            // Large writes are cut so that what the pipe holds stays at capacity x MaxChunkBytes, whatever buffer size
+            // the writer reads with.
+            while (count > 0 && !_abandoned)
             {
-                return;
+                await _free.WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (_abandoned)
+                {
+                    return;
+                }
+                var length = Math.Min(count, MaxChunkBytes);
+                var chunk = ArrayPool<byte>.Shared.Rent(length);
+                Buffer.BlockCopy(data, offset, chunk, 0, length);
+                _chunks.Enqueue((chunk, length));
+                _filled.Release();
+                offset += length;
+                count -= length;
             }
-            await _free.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (_abandoned)
-            {
-                return;
-            }
-            var chunk = ArrayPool<byte>.Shared.Rent(count);
-            Buffer.BlockCopy(data, offset, chunk, 0, count);
-            _chunks.Enqueue((chunk, count));
-            _filled.Release();
         }
 
         public void Complete()
