@@ -27,7 +27,7 @@ namespace RedisRecovery.Storage.S3
         /// <summary>User metadata with the part size of a multipart object, so a download can rebuild the composite checksum.</summary>
         internal const string PartSizeMetadataKey = "rr-part-size";
 
-        private readonly AmazonS3Client _client;
+        private readonly PayloadHashReusingClient _client;
         private readonly S3StoreOptions _options;
         private readonly string _endpoint;
         private bool _bucketSeen;
@@ -256,7 +256,7 @@ namespace RedisRecovery.Storage.S3
         private static DateTimeOffset ToOffset(DateTime? value) =>
             value is DateTime time ? new DateTimeOffset(time.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.MinValue;
 
-        private static AmazonS3Client CreateClient(S3StoreOptions options, HttpMessageHandler? transport)
+        private static PayloadHashReusingClient CreateClient(S3StoreOptions options, HttpMessageHandler? transport)
         {
             var config = new AmazonS3Config
             {
@@ -297,9 +297,9 @@ namespace RedisRecovery.Storage.S3
                 AWSCredentials keys = token == null
                     ? new BasicAWSCredentials(credential.AccessKeyId, secret)
                     : new SessionAWSCredentials(credential.AccessKeyId, secret, token);
-                return new AmazonS3Client(keys, config);
+                return new PayloadHashReusingClient(keys, config);
             }
-            return new AmazonS3Client(config);
+            return new PayloadHashReusingClient(config);
         }
 
         private sealed class FixedTransportFactory : HttpClientFactory
