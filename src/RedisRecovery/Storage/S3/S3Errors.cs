@@ -24,6 +24,7 @@ namespace RedisRecovery.Storage.S3
         public const string RequestFailed = "S3RequestFailed";
         public const string ObjectTooLarge = "S3ObjectTooLarge";
         public const string AbortFailed = "S3AbortFailed";
+        public const string ObjectChanged = "S3ObjectChanged";
 
         /// <summary>Runs one SDK call, translating its failures; cancellation passes through untouched.</summary>
         public static async Task<T> GuardAsync<T>(Func<Task<T>> call, string target, string endpoint)
