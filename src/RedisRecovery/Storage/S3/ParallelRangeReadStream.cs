@@ -115,6 +115,7 @@ namespace RedisRecovery.Storage.S3
 
         public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             if (count == 0)
             {
                 return 0;
