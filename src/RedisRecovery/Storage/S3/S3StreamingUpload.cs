@@ -86,7 +86,6 @@ namespace RedisRecovery.Storage.S3
                 return new SentObject(firstLength, Hex.Lower(sha256), Convert.ToBase64String(sha256), 1);
             }
             using var whole = hashWholeObject ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
-            whole?.AppendData(first, 0, firstLength);
             return await PutMultipartAsync(content, whole, buffers, first, bytesWritten, cancellationToken).ConfigureAwait(false);
         }
 
@@ -140,6 +139,8 @@ namespace RedisRecovery.Storage.S3
                             $"{_target} needs more than {MaximumParts} parts of {_partSize} bytes; raise the part size.", _target);
                     }
                     parts.Add(UploadPartAsync(uploadId, partNumber, buffer, filled, buffers, bytesWritten, stop));
+                    // Hashed while the part is on its way: only this loop refills buffers, so the bytes cannot change under the hash.
+                    whole?.AppendData(buffer, 0, filled);
                     if (filled < _partSize)
                     {
                         break;
@@ -151,7 +152,6 @@ namespace RedisRecovery.Storage.S3
                         buffers.Return(buffer);
                         break;
                     }
-                    whole?.AppendData(buffer, 0, filled);
                     length += filled;
                 }
                 var uploaded = await Task.WhenAll(parts).ConfigureAwait(false);
