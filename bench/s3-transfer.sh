@@ -44,7 +44,7 @@ echo "file: $size_mib MiB, parts: $part_mib MiB, parallelism: $parallelism, serv
 
 measure() { # label, command...: wall time and peak RSS of the command
     local label=$1; shift
-    /usr/bin/time -f "$label: %e s wall, %U s user CPU, peak RSS %M KiB" -o "$work/time" "$@" >"$work/out" 2>&1 || { cat "$work/out"; exit 1; }
+    /usr/bin/time -f "$label: %e s wall, %U s user + %S s system CPU, peak RSS %M KiB" -o "$work/time" "$@" >"$work/out" 2>&1 || { cat "$work/out"; exit 1; }
     cat "$work/time"
     seconds[$label]=$(sed -n 's/^.*: \([0-9.]*\) s wall.*$/\1/p' "$work/time")
 }

@@ -136,6 +136,37 @@ namespace RedisRecovery.Storage.S3
             return take;
         }
 
+        /// <summary>
+        /// Writes the rest of the object to <paramref name="destination"/> straight from the fetch buffers, a range per write
+        /// (no copy through a caller's buffer), verifying it as <see cref="ReadAsync(byte[], int, int, CancellationToken)"/>
+        /// does; returns the bytes delivered in all.
+        /// </summary>
+        public async Task<long> CopyRangesToAsync(Stream destination, IProgress<long>? bytesWritten, CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (_current == null || _currentOffset == _current.Length)
+                {
+                    if (!await NextRangeAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        Verify();
+                        return _position;
+                    }
+                }
+                var offset = _currentOffset;
+                var take = _current!.Length - offset;
+                _whole?.AppendData(_current.Buffer, offset, take);
+                await destination.WriteAsync(_current.Buffer, offset, take, cancellationToken).ConfigureAwait(false);
+                _currentOffset += take;
+                _position += take;
+                bytesWritten?.Report(_position);
+            }
+        }
+
+        public override Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken) =>
+            CopyRangesToAsync(destination, null, cancellationToken);
+
         public override void Flush()
         {
         }

@@ -110,15 +110,7 @@ namespace RedisRecovery.Storage.S3
                     $"The expected SHA-256 for {S3Location.UriFor(name)} is not 64 hex digits.") { Target = expectedSha256 };
             }
             using var source = await OpenVerifyingAsync(name, expectedSha256, cancellationToken).ConfigureAwait(false);
-            var buffer = new byte[128 * 1024];
-            long total = 0;
-            int read;
-            while ((read = await source.ReadAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                await destination.WriteAsync(buffer, 0, read, cancellationToken).ConfigureAwait(false);
-                total += read;
-                bytesRead?.Report(total);
-            }
+            var total = await source.CopyRangesToAsync(destination, bytesRead, cancellationToken).ConfigureAwait(false);
             return new S3DownloadResult(total, source.Sha256Hex, source.VerifiedAgainst);
         }
 
