@@ -55,10 +55,6 @@ check() { # file: the download must equal the source
     rm -f "$1"
 }
 
-# The bench project turns tiered compilation off for its long batch verbs; a transfer spends its CPU in native SHA-256
-# and copies, and compiling the AWS SDK's start-up path fully optimized cost 0.3-0.6 s per run (16 MiB download: 0.94-1.34 s
-# vs 0.61-0.73 s wall). PowerShell runs the module with the runtime's default, tiered compilation on: so do we here.
-export DOTNET_TieredCompilation=1
 measure "ours upload" dotnet "$bench_dll" s3-upload "$work/data.bin" s3://bench/ours.bin --endpoint "$endpoint" \
     --part-size-mib "$part_mib" --parallelism "$parallelism"; cat "$work/out"
 measure "ours download" dotnet "$bench_dll" s3-download s3://bench/ours.bin "$work/ours.down" --endpoint "$endpoint" \
