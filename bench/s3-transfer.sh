@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Uploads and downloads one file with our S3 store and with the AWS CLI (`aws s3 cp`) against the same local fauxqs
-# (tests/s3server, on 127.0.0.1), in one run, and prints time, throughput and peak memory of each side.
+# (tests/s3server, on 127.0.0.1), in one run, and prints time, throughput and peak memory of each side, then the ratios
+# ours/aws of the wall times.
 #   bash bench/s3-transfer.sh [size-MiB=1024] [part-size-MiB=8] [parallelism=10]
 # Needs: `npm ci` in tests/s3server, the AWS CLI on PATH, GNU time. fauxqs refuses bodies over 11 MiB, so parts stay
 # at 8 MiB (also the AWS CLI's default chunk size; its default concurrency is 10 requests).
@@ -43,9 +44,11 @@ echo "file: $size_mib MiB, parts: $part_mib MiB, parallelism: $parallelism, serv
 
 measure() { # label, command...: wall time and peak RSS of the command
     local label=$1; shift
-    /usr/bin/time -f "$label: %e s wall, %U s user CPU, peak RSS %M KiB" -o "$work/time" "$@" >"$work/out" 2>&1 || { cat "$work/out"; exit 1; }
+    /usr/bin/time -f "$label: %e s wall, %U s user + %S s system CPU, peak RSS %M KiB" -o "$work/time" "$@" >"$work/out" 2>&1 || { cat "$work/out"; exit 1; }
     cat "$work/time"
+    seconds[$label]=$(sed -n 's/^.*: \([0-9.]*\) s wall.*$/\1/p' "$work/time")
 }
+declare -A seconds
 check() { # file: the download must equal the source
     local actual; actual=$(sha256sum "$1" | cut -d' ' -f1)
     [ "$actual" = "$expected" ] || { echo "MISMATCH in $1"; exit 1; }
@@ -54,7 +57,8 @@ check() { # file: the download must equal the source
 
 measure "ours upload" dotnet "$bench_dll" s3-upload "$work/data.bin" s3://bench/ours.bin --endpoint "$endpoint" \
     --part-size-mib "$part_mib" --parallelism "$parallelism"; cat "$work/out"
-measure "ours download" dotnet "$bench_dll" s3-download s3://bench/ours.bin "$work/ours.down" --endpoint "$endpoint"; cat "$work/out"
+measure "ours download" dotnet "$bench_dll" s3-download s3://bench/ours.bin "$work/ours.down" --endpoint "$endpoint" \
+    --part-size-mib "$part_mib" --parallelism "$parallelism"; cat "$work/out"
 check "$work/ours.down"
 aws_cli s3 rm s3://bench/ours.bin >/dev/null
 
@@ -65,3 +69,5 @@ measure "aws download" aws --endpoint-url "$endpoint" s3 cp --only-show-errors s
 check "$work/aws.down"
 [ -z "${KEEP_LOG:-}" ] || cp "$work/fauxqs.log" "$KEEP_LOG"
 echo "all downloads matched the source (sha256 $expected)"
+ratio() { awk -v ours="${seconds[ours $1]}" -v aws="${seconds[aws $1]}" 'BEGIN { printf "%.2f", ours / aws }'; }
+echo "ours/aws wall time: upload $(ratio upload), download $(ratio download) (below 1.00: ours is faster)"

@@ -40,7 +40,7 @@ namespace RedisRecovery.Bench
                 using var file = new FileStream(positional[1], FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true);
                 var clock = Stopwatch.StartNew();
                 var result = await store.DownloadAsync(name, file, null, null, CancellationToken.None);
-                Report("download", result.Size, clock.Elapsed, $"verified against {result.VerifiedAgainst}, sha256 {result.Sha256}");
+                Report("download", result.Size, clock.Elapsed, $"verified against {result.VerifiedAgainst}, sha256 {result.Sha256 ?? "not computed"}");
             }
             return 0;
         }

@@ -37,6 +37,8 @@ namespace RedisRecovery.Tests.Infrastructure
 
         public bool IsUploadPart => Method == "PUT" && HasQuery("uploadId") && HasQuery("partNumber");
 
+        public bool IsRangedGet => Method == "GET" && Header("Range") != null;
+
         public override string ToString() => $"{Method} {Uri.PathAndQuery}";
     }
 
@@ -57,6 +59,12 @@ namespace RedisRecovery.Tests.Infrastructure
 
         /// <summary>Return a response to answer the request without the server; null lets it through.</summary>
         public Func<RecordedRequest, HttpResponseMessage?>? Intercept { get; set; }
+
+        /// <summary>
+        /// Return a byte count to pass that much of the server's response body and then fail the read as a dropped connection
+        /// would; null passes the whole body.
+        /// </summary>
+        public Func<RecordedRequest, int?>? BreakBodyAfter { get; set; }
 
         public IReadOnlyList<RecordedRequest> Requests => _requests.ToList();
 
@@ -90,7 +98,12 @@ namespace RedisRecovery.Tests.Infrastructure
             }
             try
             {
-                return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                if (BreakBodyAfter?.Invoke(recorded) is { } passed)
+                {
+                    response.Content = new BreakingContent(response.Content, passed);
+                }
+                return response;
             }
             finally
             {
@@ -98,6 +111,79 @@ namespace RedisRecovery.Tests.Infrastructure
                 {
                     Interlocked.Decrement(ref _uploadPartsInFlight);
                 }
+            }
+        }
+    }
+
+    /// <summary>A response body that passes a number of bytes, then throws as a connection reset mid-body does.</summary>
+    internal sealed class BreakingContent : HttpContent
+    {
+        private readonly HttpContent _inner;
+        private readonly int _passed;
+
+        public BreakingContent(HttpContent inner, int passed)
+        {
+            _inner = inner;
+            _passed = passed;
+            foreach (var header in inner.Headers)
+            {
+                Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+        }
+
+        protected override async Task SerializeToStreamAsync(System.IO.Stream stream, TransportContext? context)
+        {
+            var body = await _inner.ReadAsByteArrayAsync().ConfigureAwait(false);
+            await stream.WriteAsync(body.AsMemory(0, Math.Min(_passed, body.Length))).ConfigureAwait(false);
+            throw new System.IO.IOException($"test: connection reset after {_passed} bytes of the body");
+        }
+
+        protected override async Task<System.IO.Stream> CreateContentReadStreamAsync()
+        {
+            var body = await _inner.ReadAsByteArrayAsync().ConfigureAwait(false);
+            return new BreakingStream(body, Math.Min(_passed, body.Length));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _inner.Headers.ContentLength ?? -1;
+            return length >= 0;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _inner.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+
+        private sealed class BreakingStream : System.IO.MemoryStream
+        {
+            private readonly int _passed;
+
+            public BreakingStream(byte[] body, int passed)
+                : base(body, 0, body.Length, writable: false) => _passed = passed;
+
+            public override int Read(byte[] buffer, int offset, int count)
+            {
+                if (Position >= _passed)
+                {
+                    throw new System.IO.IOException($"test: connection reset after {_passed} bytes of the body");
+                }
+                return base.Read(buffer, offset, (int)Math.Min(count, _passed - Position));
+            }
+
+            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+                Task.FromResult(Read(buffer, offset, count));
+
+            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+            {
+                var array = new byte[buffer.Length];
+                var read = Read(array, 0, array.Length);
+                array.AsSpan(0, read).CopyTo(buffer.Span);
+                return new ValueTask<int>(read);
             }
         }
     }

@@ -27,7 +27,7 @@ namespace RedisRecovery.Storage.S3
         /// <summary>User metadata with the part size of a multipart object, so a download can rebuild the composite checksum.</summary>
         internal const string PartSizeMetadataKey = "rr-part-size";
 
-        private readonly AmazonS3Client _client;
+        private readonly PayloadHashReusingClient _client;
         private readonly S3StoreOptions _options;
         private readonly string _endpoint;
         private bool _bucketSeen;
@@ -90,13 +90,16 @@ namespace RedisRecovery.Storage.S3
             return head == null ? null : new StoredObject(name, head.ContentLength, ToOffset(head.LastModified), S3Location.UriFor(name));
         }
 
-        /// <summary>A stream of the object that verifies size and SHA-256 (server checksum or our metadata) when its end is read.</summary>
+        /// <summary>
+        /// A stream of the object, fetched as parallel ranged GETs, that verifies size and SHA-256 (server checksum, composite
+        /// or whole, or our metadata) when its end is read.
+        /// </summary>
         public async Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken) =>
             await OpenVerifyingAsync(name, expectedSha256: null, cancellationToken).ConfigureAwait(false);
 
         /// <summary>
-        /// Copies the object into <paramref name="destination"/>, verifying its size, the SHA-256 the server or our metadata
-        /// recorded and, when given, <paramref name="expectedSha256"/> (hex, e.g. from the backup's sidecar).
+        /// Copies the object into <paramref name="destination"/>, verifying its size and either <paramref name="expectedSha256"/>
+        /// (hex, e.g. from the backup's sidecar) or, without it, the SHA-256 the server or our metadata recorded.
         /// </summary>
         public async Task<S3DownloadResult> DownloadAsync(string name, Stream destination, string? expectedSha256, IProgress<long>? bytesRead,
             CancellationToken cancellationToken)
@@ -107,16 +110,8 @@ namespace RedisRecovery.Storage.S3
                     $"The expected SHA-256 for {S3Location.UriFor(name)} is not 64 hex digits.") { Target = expectedSha256 };
             }
             using var source = await OpenVerifyingAsync(name, expectedSha256, cancellationToken).ConfigureAwait(false);
-            var buffer = new byte[128 * 1024];
-            long total = 0;
-            int read;
-            while ((read = await source.ReadAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                await destination.WriteAsync(buffer, 0, read, cancellationToken).ConfigureAwait(false);
-                total += read;
-                bytesRead?.Report(total);
-            }
-            return new S3DownloadResult(total, source.Sha256Hex!, source.VerifiedAgainst);
+            var total = await source.CopyRangesToAsync(destination, bytesRead, cancellationToken).ConfigureAwait(false);
+            return new S3DownloadResult(total, source.Sha256Hex, source.VerifiedAgainst);
         }
 
         /// <summary>
@@ -178,30 +173,22 @@ namespace RedisRecovery.Storage.S3
 
         public void Dispose() => _client.Dispose();
 
-        private async Task<VerifyingReadStream> OpenVerifyingAsync(string name, string? expectedSha256, CancellationToken cancellationToken)
+        private async Task<ParallelRangeReadStream> OpenVerifyingAsync(string name, string? expectedSha256, CancellationToken cancellationToken)
         {
             var target = S3Location.UriFor(name);
-            var request = new GetObjectRequest { BucketName = S3Location.Bucket, Key = S3Location.KeyFor(name), ChecksumMode = ChecksumMode.ENABLED };
-            var response = await CallAsync(target, () => _client.GetObjectAsync(request, cancellationToken)).ConfigureAwait(false);
-            try
-            {
-                var expectations = Expectations(response, expectedSha256, target);
-                return new VerifyingReadStream(response.ResponseStream, response, target, expectations);
-            }
-            catch
-            {
-                response.Dispose();
-                throw;
-            }
+            var head = await HeadAsync(name, cancellationToken).ConfigureAwait(false)
+                ?? throw S3Errors.Error(S3Errors.ObjectNotFound, FailureKind.NotFound, $"{target} does not exist.", target);
+            return new ParallelRangeReadStream(_client, _options, S3Location.Bucket, S3Location.KeyFor(name), Expectations(head, expectedSha256),
+                target, _endpoint);
         }
 
-        private static DownloadExpectations Expectations(GetObjectResponse response, string? expectedSha256, string target)
+        private static DownloadExpectations Expectations(GetObjectMetadataResponse head, string? expectedSha256)
         {
-            var expected = new DownloadExpectations { Length = response.ContentLength };
-            var serverChecksum = response.ChecksumSHA256;
+            var expected = new DownloadExpectations(head.ContentLength, head.ETag);
+            var serverChecksum = head.ChecksumSHA256;
             var composite = serverChecksum != null &&
-                (serverChecksum.IndexOf('-') >= 0 || string.Equals(response.ChecksumType?.Value, "COMPOSITE", StringComparison.OrdinalIgnoreCase));
-            var metadataSha = response.Metadata[Sha256MetadataKey];
+                (serverChecksum.IndexOf('-') >= 0 || string.Equals(head.ChecksumType?.Value, "COMPOSITE", StringComparison.OrdinalIgnoreCase));
+            var metadataSha = head.Metadata[Sha256MetadataKey];
             if (expectedSha256 != null)
             {
                 expected.Sha256Hex = expectedSha256;
@@ -218,7 +205,8 @@ namespace RedisRecovery.Storage.S3
                 expected.Sha256Origin = "the SHA-256 in the object's metadata";
             }
             // A given SHA-256 of the whole object is the strongest check: the composite one would only cost a second hash pass.
-            if (expectedSha256 == null && composite && long.TryParse(response.Metadata[PartSizeMetadataKey], NumberStyles.None, CultureInfo.InvariantCulture, out var partSize) && partSize > 0)
+            if (expectedSha256 == null && composite && long.TryParse(head.Metadata[PartSizeMetadataKey], NumberStyles.None, CultureInfo.InvariantCulture, out var partSize) &&
+                partSize >= S3StoreOptions.MinimumPartSize && partSize <= S3StoreOptions.MaximumPartSize)
             {
                 expected.CompositeBase64 = serverChecksum;
                 expected.CompositePartSize = partSize;
@@ -256,7 +244,7 @@ namespace RedisRecovery.Storage.S3
         private static DateTimeOffset ToOffset(DateTime? value) =>
             value is DateTime time ? new DateTimeOffset(time.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.MinValue;
 
-        private static AmazonS3Client CreateClient(S3StoreOptions options, HttpMessageHandler? transport)
+        private static PayloadHashReusingClient CreateClient(S3StoreOptions options, HttpMessageHandler? transport)
         {
             var config = new AmazonS3Config
             {
@@ -297,9 +285,9 @@ namespace RedisRecovery.Storage.S3
                 AWSCredentials keys = token == null
                     ? new BasicAWSCredentials(credential.AccessKeyId, secret)
                     : new SessionAWSCredentials(credential.AccessKeyId, secret, token);
-                return new AmazonS3Client(keys, config);
+                return new PayloadHashReusingClient(keys, config);
             }
-            return new AmazonS3Client(config);
+            return new PayloadHashReusingClient(config);
         }
 
         private sealed class FixedTransportFactory : HttpClientFactory

@@ -17,6 +17,13 @@ namespace RedisRecovery.Storage.S3
             return Convert.ToBase64String(hash.GetHashAndReset());
         }
 
+        public static byte[] Sha256(byte[] buffer, int length)
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            hash.AppendData(buffer, 0, length);
+            return hash.GetHashAndReset();
+        }
+
         /// <summary>Compares base64 digests, ignoring the "-partcount" suffix S3 adds to composite checksums.</summary>
         public static bool SameBase64Digest(string left, string right) =>
             string.Equals(WithoutPartCount(left), WithoutPartCount(right), StringComparison.Ordinal);

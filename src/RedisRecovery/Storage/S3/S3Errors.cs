@@ -24,6 +24,7 @@ namespace RedisRecovery.Storage.S3
         public const string RequestFailed = "S3RequestFailed";
         public const string ObjectTooLarge = "S3ObjectTooLarge";
         public const string AbortFailed = "S3AbortFailed";
+        public const string ObjectChanged = "S3ObjectChanged";
 
         /// <summary>Runs one SDK call, translating its failures; cancellation passes through untouched.</summary>
         public static async Task<T> GuardAsync<T>(Func<Task<T>> call, string target, string endpoint)
@@ -49,6 +50,9 @@ namespace RedisRecovery.Storage.S3
                 case HttpRequestException or WebException:
                     return Error(ConnectionFailed, FailureKind.ConnectionFailed,
                         $"Could not reach {endpoint} for {target}: {exception.Message}", target, exception);
+                case System.IO.IOException:
+                    return Error(ConnectionFailed, FailureKind.ConnectionFailed,
+                        $"The connection to {endpoint} broke while receiving {target}: {exception.Message}", target, exception);
                 case AmazonClientException client when client.Message.IndexOf("credential", StringComparison.OrdinalIgnoreCase) >= 0:
                     return Error(AuthenticationFailed, FailureKind.AuthenticationFailed,
                         $"No AWS credentials for {target}: {client.Message} Give a profile name or an access key, or set up the default credential chain.",

@@ -29,7 +29,7 @@ namespace RedisRecovery.Storage.S3
     /// <summary>What a download delivered and what it was verified against.</summary>
     public sealed class S3DownloadResult
     {
-        internal S3DownloadResult(long size, string sha256, string verifiedAgainst)
+        internal S3DownloadResult(long size, string? sha256, string verifiedAgainst)
         {
             Size = size;
             Sha256 = sha256;
@@ -38,8 +38,11 @@ namespace RedisRecovery.Storage.S3
 
         public long Size { get; }
 
-        /// <summary>SHA-256 (lowercase hex) of the bytes delivered.</summary>
-        public string Sha256 { get; }
+        /// <summary>
+        /// SHA-256 (lowercase hex) of the bytes delivered, checked against the expected or recorded one; null when the object
+        /// was verified against the server's composite checksum of its parts alone (hashing it whole would be a second pass).
+        /// </summary>
+        public string? Sha256 { get; }
 
         /// <summary>What the bytes were checked against, e.g. "size, expected SHA-256, server SHA-256 (composite)".</summary>
         public string VerifiedAgainst { get; }

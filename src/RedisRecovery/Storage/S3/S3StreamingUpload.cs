@@ -80,13 +80,12 @@ namespace RedisRecovery.Storage.S3
             var firstLength = await ReadBlockAsync(content, first, cancellationToken).ConfigureAwait(false);
             if (firstLength < _partSize)
             {
-                var sha256 = Sha256Of(first, firstLength);
+                var sha256 = S3Checksums.Sha256(first, firstLength);
                 await PutSingleAsync(first, firstLength, sha256, cancellationToken).ConfigureAwait(false);
                 bytesWritten?.Report(firstLength);
                 return new SentObject(firstLength, Hex.Lower(sha256), Convert.ToBase64String(sha256), 1);
             }
             using var whole = hashWholeObject ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
-            whole?.AppendData(first, 0, firstLength);
             return await PutMultipartAsync(content, whole, buffers, first, bytesWritten, cancellationToken).ConfigureAwait(false);
         }
 
@@ -140,6 +139,8 @@ namespace RedisRecovery.Storage.S3
                             $"{_target} needs more than {MaximumParts} parts of {_partSize} bytes; raise the part size.", _target);
                     }
                     parts.Add(UploadPartAsync(uploadId, partNumber, buffer, filled, buffers, bytesWritten, stop));
+                    // Hashed while the part is on its way: only this loop refills buffers, so the bytes cannot change under the hash.
+                    whole?.AppendData(buffer, 0, filled);
                     if (filled < _partSize)
                     {
                         break;
@@ -151,7 +152,6 @@ namespace RedisRecovery.Storage.S3
                         buffers.Return(buffer);
                         break;
                     }
-                    whole?.AppendData(buffer, 0, filled);
                     length += filled;
                 }
                 var uploaded = await Task.WhenAll(parts).ConfigureAwait(false);
@@ -182,7 +182,7 @@ namespace RedisRecovery.Storage.S3
             try
             {
                 await Task.Yield();
-                var sha256 = Sha256Of(buffer, length);
+                var sha256 = S3Checksums.Sha256(buffer, length);
                 var request = new UploadPartRequest
                 {
                     BucketName = _bucket,
@@ -278,13 +278,6 @@ namespace RedisRecovery.Storage.S3
 
         private Task<T> Guard<T>(Func<Task<T>> call) => S3Errors.GuardAsync(call, _target, _endpoint);
 
-        private static byte[] Sha256Of(byte[] buffer, int length)
-        {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            hash.AppendData(buffer, 0, length);
-            return hash.GetHashAndReset();
-        }
-
         /// <summary>Fills <paramref name="buffer"/> unless the stream ends first; returns the bytes read.</summary>
         private static async Task<int> ReadBlockAsync(Stream content, byte[] buffer, CancellationToken cancellationToken)
         {
@@ -315,40 +308,6 @@ namespace RedisRecovery.Storage.S3
             public string ETag { get; }
 
             public byte[] Sha256 { get; }
-        }
-
-        /// <summary>A fixed set of part buffers; taking one waits until a part in flight gives its buffer back.</summary>
-        private sealed class PartBuffers : IDisposable
-        {
-            private readonly SemaphoreSlim _available;
-            private readonly Stack<byte[]> _free = new();
-            private readonly int _size;
-
-            public PartBuffers(int size, int count)
-            {
-                _size = size;
-                _available = new SemaphoreSlim(count, count);
-            }
-
-            public async Task<byte[]> TakeAsync(CancellationToken cancellationToken)
-            {
-                await _available.WaitAsync(cancellationToken).ConfigureAwait(false);
-                lock (_free)
-                {
-                    return _free.Count > 0 ? _free.Pop() : new byte[_size];
-                }
-            }
-
-            public void Return(byte[] buffer)
-            {
-                lock (_free)
-                {
-                    _free.Push(buffer);
-                }
-                _available.Release();
-            }
-
-            public void Dispose() => _available.Dispose();
         }
     }
 }
