@@ -59,6 +59,8 @@ namespace RedisRecovery.Rdb
         /// <summary>Version of the file the entry came from (DUMP payloads carry it).</summary>
         public int RdbVersion { get; }
 
+        private const int LargeValueChunksInFlight = 8;
+
         /// <summary>True when the serialized value is held in <see cref="Value"/>.</summary>
         public bool HasBufferedValue { get; private set; }
 
@@ -97,6 +99,43 @@ namespace RedisRecovery.Rdb
         /// and use <see cref="RdbValueDecoder"/>).</summary>
         public ValueTask<RdbValue> DecodeValueAsync(CancellationToken cancellationToken = default) =>
             RdbValueDecoder.DecodeAsync(TypeId, Value, cancellationToken);
+
+        /// <summary>
+        /// Hands each element of the value to <paramref name="sink"/>: a held value is walked in memory; a value above
+        /// the reader's threshold passes from the source through a few pooled chunks to the walker, so it is neither
+        /// held nor written to disk. The copy runs on its own task, since it only ends when the walker has read the value.
+        /// </summary>
+        internal async ValueTask WalkValueAsync(string sourceName, IRdbElementSink sink, CancellationToken cancellationToken)
+        {
+            if (HasBufferedValue)
+            {
+                await RdbValueDecoder.WalkAsync(TypeId, _value, sourceName, ValueOffset, sink, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            var pipe = new ChunkPipe(LargeValueChunksInFlight);
+            var copy = Task.Run(async () =>
+            {
+                try
+                {
+                    await CopyValueToAsync(new ChunkPipeWriteStream(pipe), cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    pipe.Complete();
+                }
+            }, cancellationToken);
+            try
+            {
+                using var value = new ChunkPipeReadStream(pipe);
+                await RdbValueDecoder.WalkAsync(TypeId, value, sourceName, ValueOffset, sink, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Lets the copy run to the value's end whatever the walk did, so the reader can move on (or report damage).
+                pipe.Abandon();
+                await copy.ConfigureAwait(false);
+            }
+        }
 
         internal void SetBufferedValue(ReadOnlyMemory<byte> value)
         {

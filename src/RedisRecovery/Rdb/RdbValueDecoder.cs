@@ -25,6 +25,10 @@ namespace RedisRecovery.Rdb
         internal static ValueTask WalkAsync(byte typeId, ReadOnlyMemory<byte> value, IRdbElementSink sink, CancellationToken cancellationToken) =>
             WalkAsync(typeId, OpenMemory(value), "serialized value", 0, sink, cancellationToken);
 
+        /// <summary>As above, with errors naming <paramref name="sourceName"/> and the value's offset in it.</summary>
+        internal static ValueTask WalkAsync(byte typeId, ReadOnlyMemory<byte> value, string sourceName, long baseOffset, IRdbElementSink sink, CancellationToken cancellationToken) =>
+            WalkAsync(typeId, OpenMemory(value), sourceName, baseOffset, sink, cancellationToken);
+
         /// <summary>Hands each element of the value read from <paramref name="value"/> (exactly one serialized value) to
         /// <paramref name="sink"/> as it is decoded: memory stays at one element or packed node, whatever the value's size.
         /// Errors name <paramref name="sourceName"/> and offsets counted from <paramref name="baseOffset"/>.</summary>
