@@ -65,7 +65,7 @@ namespace RedisRecovery.Rdb
         internal static async Task<RdbDigestResult> ComputeAsync(RdbReader reader, Func<RdbEntry, int?> databaseOf, long nowMs, CancellationToken cancellationToken)
         {
             var watch = Stopwatch.StartNew();
-            var builder = new RdbDigestBuilder();
+            using var builder = new RdbDigestBuilder();
             await reader.ReadHeaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadEntryAsync(cancellationToken).ConfigureAwait(false) is RdbEntry entry)
             {
@@ -78,7 +78,17 @@ namespace RedisRecovery.Rdb
                     return new RdbDigestResult(null, $"{reason} (key '{entry.KeyText}' at byte {entry.Offset})", builder.Keys, builder.HasFractionalScores, watch.Elapsed);
                 }
                 builder.BeginKey(database, entry.Key, entry.Type, entry.ExpiresAtMs != null);
-                await entry.WalkValueAsync(reader.SourceName, builder, cancellationToken).ConfigureAwait(false);
+                if (entry.Type == RdbValueType.String)
+                {
+                    // A string value may be any size: it is hashed piece by piece as it is read, never held.
+                    await entry.WalkValueAsync(reader.SourceName, walker => walker.ReadStringInPartsAsync("string value", builder.StringPart, cancellationToken),
+                        cancellationToken).ConfigureAwait(false);
+                    builder.EndString();
+                }
+                else
+                {
+                    await entry.WalkValueAsync(reader.SourceName, builder, cancellationToken).ConfigureAwait(false);
+                }
                 builder.EndKey();
             }
             return new RdbDigestResult(builder.Finish(), null, builder.Keys, builder.HasFractionalScores, watch.Elapsed);
@@ -90,7 +100,7 @@ namespace RedisRecovery.Rdb
     /// things (keys, set members, hash fields, sorted set members) are combined by XOR of the SHA-1s of their own
     /// digests, so the file's order does not matter; ordered things (list items, stream entries) are chained: digest = SHA1(digest XOR SHA1(x)).
     /// </summary>
-    internal sealed class RdbDigestBuilder : IRdbElementSink
+    internal sealed class RdbDigestBuilder : IRdbElementSink, IDisposable
     {
         private const int Size = 20;
         private static readonly byte[] ExpireMark = Encoding.ASCII.GetBytes("!!expire!!");
@@ -104,6 +114,7 @@ namespace RedisRecovery.Rdb
         private readonly byte[] _word = new byte[4];
         private int _database;
         private bool _hasExpire;
+        private readonly IncrementalHash _parts = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
 #if !NET8_0_OR_GREATER
         private readonly IncrementalHash _sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
 #endif
@@ -111,6 +122,14 @@ namespace RedisRecovery.Rdb
         public long Keys { get; private set; }
 
         public bool HasFractionalScores { get; private set; }
+
+        public void Dispose()
+        {
+            _parts.Dispose();
+#if !NET8_0_OR_GREATER
+            _sha1.Dispose();
+#endif
+        }
 
         /// <summary>Why the digest of a value of this RDB type cannot be computed, or null.</summary>
         public static string? UnknownReasonFor(byte typeId) => typeId switch
@@ -205,6 +224,23 @@ namespace RedisRecovery.Rdb
         }
 
         // ---- elements ----
+
+        /// <summary>One piece of a string value; <see cref="EndString"/> mixes the whole into the key's digest.</summary>
+        public void StringPart(ReadOnlyMemory<byte> part)
+        {
+#if NET8_0_OR_GREATER
+            _parts.AppendData(part.Span);
+#else
+            var segment = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(part, out var array) ? array : new ArraySegment<byte>(part.ToArray());
+            _parts.AppendData(segment.Array!, segment.Offset, segment.Count);
+#endif
+        }
+
+        public void EndString()
+        {
+            XorInto(_key, _parts.GetHashAndReset());
+            Sha1(_key, _key);
+        }
 
         public ValueTask StringAsync(byte[] value, CancellationToken cancellationToken)
         {

@@ -100,16 +100,20 @@ namespace RedisRecovery.Rdb
         public ValueTask<RdbValue> DecodeValueAsync(CancellationToken cancellationToken = default) =>
             RdbValueDecoder.DecodeAsync(TypeId, Value, cancellationToken);
 
+        /// <summary>Hands each element of the value to <paramref name="sink"/>, held or streamed from the source.</summary>
+        internal ValueTask WalkValueAsync(string sourceName, IRdbElementSink sink, CancellationToken cancellationToken) =>
+            WalkValueAsync(sourceName, async walker => await walker.WalkValueAsync(TypeId, sink, cancellationToken).ConfigureAwait(false), cancellationToken);
+
         /// <summary>
-        /// Hands each element of the value to <paramref name="sink"/>: a held value is walked in memory; a value above
-        /// the reader's threshold passes from the source through a few pooled chunks to the walker, so it is neither
-        /// held nor written to disk. The copy runs on its own task, since it only ends when the walker has read the value.
+        /// Runs <paramref name="walk"/> over the value: a held value in memory; a value above the reader's threshold as
+        /// it passes from the source through a few pooled chunks, so it is neither held nor written to disk. The copy
+        /// runs on its own task, since it only ends when the walker has read the value.
         /// </summary>
-        internal async ValueTask WalkValueAsync(string sourceName, IRdbElementSink sink, CancellationToken cancellationToken)
+        internal async ValueTask WalkValueAsync(string sourceName, Func<RdbValueWalker, ValueTask> walk, CancellationToken cancellationToken)
         {
             if (HasBufferedValue)
             {
-                await RdbValueDecoder.WalkAsync(TypeId, _value, sourceName, ValueOffset, sink, cancellationToken).ConfigureAwait(false);
+                await RdbValueDecoder.WalkAsync(RdbValueDecoder.OpenMemory(_value), sourceName, ValueOffset, walk, cancellationToken).ConfigureAwait(false);
                 return;
             }
             var pipe = new ChunkPipe(LargeValueChunksInFlight);
@@ -127,7 +131,7 @@ namespace RedisRecovery.Rdb
             try
             {
                 using var value = new ChunkPipeReadStream(pipe);
-                await RdbValueDecoder.WalkAsync(TypeId, value, sourceName, ValueOffset, sink, cancellationToken).ConfigureAwait(false);
+                await RdbValueDecoder.WalkAsync(value, sourceName, ValueOffset, walk, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
