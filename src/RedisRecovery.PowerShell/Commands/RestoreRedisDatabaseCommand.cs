@@ -77,8 +77,9 @@ namespace RedisRecovery.PowerShell.Commands
         [ValidateNotNullOrEmpty]
         public string? Journal { get; set; }
 
-        /// <summary>Verify by key counts only, without DEBUG DIGEST (which blocks the server for seconds per million keys).</summary>
-        [Parameter(ParameterSetName = OnlineParameterSet)]
+        /// <summary>Verify by key counts only, without DEBUG DIGEST (which blocks the server for seconds per million keys)
+        /// nor the source's digest computed to compare with it.</summary>
+        [Parameter]
         public SwitchParameter SkipDigest { get; set; }
 
         [Parameter(ParameterSetName = OnlineParameterSet)]

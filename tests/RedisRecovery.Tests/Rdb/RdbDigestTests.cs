@@ -35,6 +35,32 @@ namespace RedisRecovery.Tests.Rdb
         }
 
         [Fact]
+        public async Task FileCheck_WithDigest_ReportsTheDigest_AndForADamagedFileWhyNot()
+        {
+            var fixture = FixtureManifest.Get("generated/rdb/dump-7.0.15.rdb");
+            var damaged = Path.Combine(Path.GetTempPath(), $"digest-damaged-{Guid.NewGuid():N}.rdb");
+            var bytes = File.ReadAllBytes(fixture.FullPath);
+            File.WriteAllBytes(damaged, bytes.Take(bytes.Length / 2).ToArray());
+            try
+            {
+                var check = await RdbFileChecker.CheckFileAsync(fixture.FullPath, new RdbCheckOptions { Digest = true });
+                var broken = await RdbFileChecker.CheckFileAsync(damaged, new RdbCheckOptions { Digest = true });
+                var plain = await RdbFileChecker.CheckFileAsync(fixture.FullPath);
+
+                Assert.Equal(fixture.Digest, check.Digest);
+                Assert.Null(check.DigestUnknownReason);
+                Assert.Null(broken.Digest);
+                Assert.Contains("damaged", broken.DigestUnknownReason);
+                Assert.Null(plain.Digest);
+                Assert.Null(plain.DigestUnknownReason);
+            }
+            finally
+            {
+                File.Delete(damaged);
+            }
+        }
+
+        [Fact]
         public async Task Digest_OfEmptyDataset_IsFortyZeros()
         {
             var result = await RdbDigest.ComputeAsync(FixtureManifest.Get("public/HDT3213__rdb/empty_database.rdb").FullPath);
