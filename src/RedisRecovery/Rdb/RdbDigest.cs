@@ -78,7 +78,13 @@ namespace RedisRecovery.Rdb
                     return new RdbDigestResult(null, $"{reason} (key '{entry.KeyText}' at byte {entry.Offset})", builder.Keys, builder.HasFractionalScores, watch.Elapsed);
                 }
                 builder.BeginKey(database, entry.Key, entry.Type, entry.ExpiresAtMs != null);
-                if (entry.Type == RdbValueType.String)
+                if (entry.Type == RdbValueType.String && entry.HasBufferedValue && RdbValueWalker.TryGetRawString(entry.Value.Span, out var raw))
+                {
+                    // Most keys of most files: hashed where the reader holds them, without a walk.
+                    builder.StringPart(raw);
+                    builder.EndString();
+                }
+                else if (entry.Type == RdbValueType.String)
                 {
                     // A string value may be any size: it is hashed piece by piece as it is read, never held.
                     await entry.WalkValueAsync(reader.SourceName, walker => walker.ReadStringInPartsAsync("string value", builder.StringPart, cancellationToken),
@@ -226,13 +232,14 @@ namespace RedisRecovery.Rdb
         // ---- elements ----
 
         /// <summary>One piece of a string value; <see cref="EndString"/> mixes the whole into the key's digest.</summary>
-        public void StringPart(ReadOnlyMemory<byte> part)
+        public void StringPart(ReadOnlyMemory<byte> part) => StringPart(part.Span);
+
+        public void StringPart(ReadOnlySpan<byte> part)
         {
 #if NET8_0_OR_GREATER
-            _parts.AppendData(part.Span);
+            _parts.AppendData(part);
 #else
-            var segment = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(part, out var array) ? array : new ArraySegment<byte>(part.ToArray());
-            _parts.AppendData(segment.Array!, segment.Offset, segment.Count);
+            _parts.AppendData(part.ToArray());
 #endif
         }
 

@@ -225,6 +225,19 @@ namespace RedisRecovery.Rdb
             }
         }
 
+        /// <summary>The bytes of a held serialized string value stored raw (not as an integer or LZF), without walking it:
+        /// false for any other form, which the walker then reads.</summary>
+        public static bool TryGetRawString(ReadOnlySpan<byte> serialized, out ReadOnlySpan<byte> raw)
+        {
+            raw = default;
+            if (!TryPeekLength(serialized, out var length, out var encoded, out var size) || encoded || length != (ulong)(serialized.Length - size))
+            {
+                return false;
+            }
+            raw = serialized.Slice(size);
+            return true;
+        }
+
         /// <summary>Consumes one string element, checking compressed data when it is small enough to hold.</summary>
         public ValueTask<RdbStringForm> SkipStringAsync(string what, CancellationToken cancellationToken)
         {

@@ -213,14 +213,17 @@ namespace RedisRecovery.Restore
 
         /// <summary>For an RDB source, the database each restored key lands in (null for a key the restore leaves out);
         /// null for an AOF source.</summary>
-        private static Func<RdbEntry, int?>? RestoredDatabaseOf(RestoreOptions options, RestoreSourceKind kind)
+        private static Func<RdbEntry, int?>? RestoredDatabaseOf(RestoreOptions options, RestoreSourceKind kind, DateTimeOffset now)
         {
             if (kind != RestoreSourceKind.Rdb)
             {
                 return null;
             }
             var glob = options.KeyPattern is { } pattern ? new KeyGlob(pattern) : null;
+            var nowMs = now.ToUnixTimeMilliseconds();
+            // The restore skips a key expiring at this very millisecond too (a loading server keeps it).
             return entry => (options.Database is not int only || entry.Database == only) && (glob == null || glob.IsMatch(entry.Key))
+                && !(entry.ExpiresAtMs is long expiry && expiry <= nowMs)
                 ? options.TargetDatabase ?? entry.Database
                 : null;
         }
@@ -318,7 +321,7 @@ namespace RedisRecovery.Restore
             }
             else if (startedEmpty)
             {
-                var (same, detail) = await DigestVerification.CompareAsync(options, target, result, RestoredDatabaseOf(options, result.SourceKind), now, cancellationToken)
+                var (same, detail) = await DigestVerification.CompareAsync(options, target, result, RestoredDatabaseOf(options, result.SourceKind, now), now, cancellationToken)
                     .ConfigureAwait(false);
                 if (same is bool digestSame)
                 {

@@ -114,9 +114,7 @@ namespace RedisRecovery.Tests.Rdb
         [Fact]
         public async Task Digest_OfEveryTypeAndEncodingSavedByRedis70_EqualsDebugDigest()
         {
-            var options = new RedisServerOptions { Output = _output };
-            options.Arguments.AddRange(new[] { "--enable-debug-command", "yes", "--save", "", "--appendonly", "no", "--dbfilename", "dump.rdb" });
-            await using var server = await RedisServerProcess.StartAsync(options);
+            await using var server = await StartServerAsync();
             await using var connection = await RedisConnection.ConnectAsync(new RedisConnectionOptions(RedisEndpoint.Parse(server.Endpoint)));
             // Plain (unpacked) quicklist nodes appear for elements above this threshold.
             await RunAsync(connection, "DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1000");
@@ -140,9 +138,7 @@ namespace RedisRecovery.Tests.Rdb
         [Fact]
         public async Task Digest_DiffersWhenOneListItemMovesOrOneScoreChanges()
         {
-            var options = new RedisServerOptions { Output = _output };
-            options.Arguments.AddRange(new[] { "--enable-debug-command", "yes", "--save", "", "--appendonly", "no", "--dbfilename", "dump.rdb" });
-            await using var server = await RedisServerProcess.StartAsync(options);
+            await using var server = await StartServerAsync();
             await using var connection = await RedisConnection.ConnectAsync(new RedisConnectionOptions(RedisEndpoint.Parse(server.Endpoint)));
             var path = Path.Combine(server.Directory, "dump.rdb");
             var digests = new List<string?>();
@@ -158,6 +154,13 @@ namespace RedisRecovery.Tests.Rdb
             }
 
             Assert.Equal(3, digests.Distinct().Count());
+        }
+
+        private Task<RedisServerProcess> StartServerAsync()
+        {
+            var options = new RedisServerOptions { Output = _output };
+            options.Arguments.AddRange(new[] { "--enable-debug-command", "yes", "--save", "", "--appendonly", "no", "--dbfilename", "dump.rdb" });
+            return RedisServerProcess.StartAsync(options);
         }
 
         private static async Task RunAsync(RedisConnection connection, string command, params RedisArgument[] arguments)
