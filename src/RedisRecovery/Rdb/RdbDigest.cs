@@ -77,7 +77,7 @@ namespace RedisRecovery.Rdb
                 {
                     return new RdbDigestResult(null, $"{reason} (key '{entry.KeyText}' at byte {entry.Offset})", builder.Keys, builder.HasFractionalScores, watch.Elapsed);
                 }
-                builder.BeginKey(database, entry.Key, entry.Type, entry.ExpiresAtMs != null);
+                builder.BeginKey(database, entry.Key, entry.TypeId, entry.ExpiresAtMs != null);
                 if (entry.Type == RdbValueType.String && entry.HasBufferedValue && RdbValueWalker.TryGetRawString(entry.Value.Span, out var raw))
                 {
                     // Most keys of most files: hashed where the reader holds them, without a walk.
@@ -120,6 +120,18 @@ namespace RedisRecovery.Rdb
         private readonly byte[] _word = new byte[4];
         private int _database;
         private bool _hasExpire;
+
+        // A sorted set stored as a skiplist in the file is turned into a listpack by a loading 7.0 when it is small
+        // (zset-max-listpack-entries 128, zset-max-listpack-value 64, the defaults), which writes each score as text
+        // on the way: -0 becomes "0" there, and the digest reads that text back. Both forms are kept until the set's
+        // size is known.
+        private const int ListpackMaxEntries = 128;
+        private const int ListpackMaxValue = 64;
+        private static readonly byte[] Zero = Encoding.ASCII.GetBytes("0");
+        private readonly byte[] _negativeZeroAsZero = new byte[Size];
+        private bool _fromSkiplist;
+        private long _members;
+        private int _longestMember;
         private readonly IncrementalHash _parts = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
 #if !NET8_0_OR_GREATER
         private readonly IncrementalHash _sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
@@ -147,10 +159,15 @@ namespace RedisRecovery.Rdb
             _ => null,
         };
 
-        public void BeginKey(int database, byte[] key, RdbValueType type, bool hasExpire)
+        public void BeginKey(int database, byte[] key, byte typeId, bool hasExpire)
         {
+            var type = RdbFormat.ValueTypeOf(typeId);
             _database = database;
             _hasExpire = hasExpire;
+            _fromSkiplist = typeId is RdbFormat.TypeZset or RdbFormat.TypeZset2;
+            _members = 0;
+            _longestMember = 0;
+            Array.Clear(_negativeZeroAsZero, 0, Size);
             Array.Clear(_key, 0, Size);
             Mix(_key, key);
             BinaryPrimitives.WriteUInt32BigEndian(_word, ObjectTypeOf(type));
@@ -159,6 +176,10 @@ namespace RedisRecovery.Rdb
 
         public void EndKey()
         {
+            if (_fromSkiplist && _members <= ListpackMaxEntries && _longestMember <= ListpackMaxValue)
+            {
+                XorInto(_key, _negativeZeroAsZero);
+            }
             if (_hasExpire)
             {
                 Xor(_key, ExpireMark);
@@ -274,10 +295,22 @@ namespace RedisRecovery.Rdb
             {
                 HasFractionalScores = true;
             }
+            _members++;
+            _longestMember = Math.Max(_longestMember, member.Member.Length);
+            var text = Encoding.ASCII.GetBytes(FormatScore(score));
             Array.Clear(_element, 0, Size);
             Mix(_element, member.Member);
-            Mix(_element, Encoding.ASCII.GetBytes(FormatScore(score)));
+            Mix(_element, text);
             Xor(_key, _element);
+            if (_fromSkiplist && score == 0 && BitConverter.DoubleToInt64Bits(score) < 0)
+            {
+                // Swaps this member's "-0" for "0" if the set turns out small: XOR out the one, XOR in the other.
+                Xor(_negativeZeroAsZero, _element);
+                Array.Clear(_element, 0, Size);
+                Mix(_element, member.Member);
+                Mix(_element, Zero);
+                Xor(_negativeZeroAsZero, _element);
+            }
             return default;
         }
 

@@ -136,6 +136,34 @@ namespace RedisRecovery.Tests.Rdb
         }
 
         [Fact]
+        public async Task Digest_OfNegativeZeroScores_FollowsTheEncodingTheServerLoadsThemInto()
+        {
+            // A skiplist-typed sorted set with -0 scores (RDB 11, binary doubles): small, Redis 7.0 turns it into a
+            // listpack and writes -0 as "0"; the same set past 128 members stays a skiplist and keeps "-0".
+            var fixture = FixtureManifest.Get("public/redis__librdb/plain_zset_2_v11.rdb");
+            await using var server = await StartServerAsync();
+            await using var connection = await RedisConnection.ConnectAsync(new RedisConnectionOptions(RedisEndpoint.Parse(server.Endpoint)));
+            using (var reader = new RdbReader(File.OpenRead(fixture.FullPath), new RdbReaderOptions { SourceName = fixture.FullPath }))
+            {
+                while (await reader.ReadEntryAsync() is RdbEntry entry)
+                {
+                    var payload = RdbDumpPayload.Create(entry, 10);
+                    await RunAsync(connection, "RESTORE", entry.Key, 0, payload);
+                }
+            }
+
+            Assert.Equal((await connection.ExecuteAsync("DEBUG", "DIGEST")).AsString(), (await RdbDigest.ComputeAsync(fixture.FullPath)).Digest);
+
+            await RunAsync(connection, "FLUSHALL");
+            await RunAsync(connection, "ZADD", new RedisArgument[] { "large" }.Concat(Enumerable.Range(0, 200).SelectMany(n => new RedisArgument[] { n, "m" + n })).ToArray());
+            await RunAsync(connection, "ZADD", "large", "-0.0", "negative-zero");
+            Assert.Equal("-0", (await connection.ExecuteAsync("ZSCORE", "large", "negative-zero")).AsString());
+            await RunAsync(connection, "SAVE");
+            var large = await RdbDigest.ComputeAsync(Path.Combine(server.Directory, "dump.rdb"));
+            Assert.Equal((await connection.ExecuteAsync("DEBUG", "DIGEST")).AsString(), large.Digest);
+        }
+
+        [Fact]
         public async Task Digest_DiffersWhenOneListItemMovesOrOneScoreChanges()
         {
             await using var server = await StartServerAsync();
