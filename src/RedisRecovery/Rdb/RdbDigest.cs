@@ -43,7 +43,10 @@ namespace RedisRecovery.Rdb
         public TimeSpan Duration { get; }
     }
 
-    /// <summary>Computes the DEBUG DIGEST of Redis 7.0 from an RDB, streaming: memory stays at one element or packed node.</summary>
+    /// <summary>
+    /// Computes the DEBUG DIGEST of Redis 7.0 from an RDB, streaming: memory stays at one element or packed node. It
+    /// assumes the default zset-max-listpack-entries/-value (128/64): they decide whether a -0 score reads back as "0".
+    /// </summary>
     public static class RdbDigest
     {
         /// <summary>The digest of the dataset in the RDB at <paramref name="path"/> as a server loading it at
