@@ -18,6 +18,7 @@ namespace RedisRecovery.Bench
         {
             ["rdb-check"] = RdbCheckAsync,
             ["rdb-read"] = RdbReadAsync,
+            ["rdb-digest"] = RdbDigestAsync,
             ["restore"] = RestoreAsync,
             ["restore-protocol"] = RestoreProtocolAsync,
             ["restore-capture"] = RestoreCaptureAsync,
@@ -77,6 +78,16 @@ namespace RedisRecovery.Bench
             return 0;
         }
 
+        /// <summary>rdb-digest RDB: computes the DEBUG DIGEST of Redis 7.0 from the file and prints it with the time and peak memory.</summary>
+        private static async Task<int> RdbDigestAsync(string[] args)
+        {
+            var result = await RdbDigest.ComputeAsync(args[0]);
+            using var self = Process.GetCurrentProcess();
+            Console.WriteLine($"rdb-digest: digest={result.Digest ?? "unknown: " + result.UnknownReason} keys={result.Keys} seconds={result.Duration.TotalSeconds:F2} " +
+                $"peak_working_set_mib={self.PeakWorkingSet64 / (1024 * 1024)} allocated_mib={GC.GetTotalAllocatedBytes() / (1024 * 1024)}");
+            return result.Digest is null ? 1 : 0;
+        }
+
         /// <summary>restore RDB ENDPOINT: restores the file online into an empty server and prints keys, time, rate and peak memory.</summary>
         private static async Task<int> RestoreAsync(string[] args)
         {
@@ -89,7 +100,7 @@ namespace RedisRecovery.Bench
             watch.Stop();
             using var self = Process.GetCurrentProcess();
             Console.WriteLine($"restore: keys={result.KeysRestored} via_commands={result.KeysViaCommandsCount} failed={result.KeysFailedCount} bytes={result.Bytes} " +
-                $"seconds={watch.Elapsed.TotalSeconds:F2} of_which_verification={result.VerificationDuration.TotalSeconds:F2} (digest {result.DigestDuration.TotalSeconds:F2}) " +
+                $"seconds={watch.Elapsed.TotalSeconds:F2} of_which_verification={result.VerificationDuration.TotalSeconds:F2} (digest {result.DigestDuration.TotalSeconds:F2}, source digest alongside {result.SourceDigestDuration.TotalSeconds:F2}) " +
                 $"keys_per_second_without_verification={result.KeysRestored / (watch.Elapsed - result.VerificationDuration).TotalSeconds:F0} " +
                 $"peak_working_set_mib={self.PeakWorkingSet64 / (1024 * 1024)} allocated_mib={GC.GetTotalAllocatedBytes() / (1024 * 1024)} " +
                 $"gc_heap_after_last_gc_mib={GC.GetGCMemoryInfo().HeapSizeBytes / (1024 * 1024)} gc_committed_mib={GC.GetGCMemoryInfo().TotalCommittedBytes / (1024 * 1024)} gen0_gcs={GC.CollectionCount(0)} gen2_gcs={GC.CollectionCount(2)} " +

@@ -4,6 +4,11 @@ BeforeAll {
     Import-Module (Get-RedisRecoveryModulePath) -Force
     $fixtures = if ($env:REDISRECOVERY_FIXTURES) { $env:REDISRECOVERY_FIXTURES } else { Join-Path $PSScriptRoot '../../../shared/fixtures' }
     $script:generated = Join-Path $fixtures 'generated/rdb/dump-7.0.15.rdb'
+    # Split by hand: the notes hold quotes that a CSV reader would take as field delimiters.
+    $manifest = Get-Content -Path (Join-Path $fixtures 'MANIFEST.tsv')
+    $digestColumn = [array]::IndexOf(($manifest[0] -split "`t"), 'digest')
+    $generatedRow = $manifest | Where-Object { $_.StartsWith("generated/rdb/dump-7.0.15.rdb`t") }
+    $script:generatedDigest = ($generatedRow -split "`t")[$digestColumn]
     $script:publicKeyDb = Join-Path $fixtures 'public/Snapchat__KeyDB'
     $script:corrupt = Join-Path $TestDrive 'damaged.rdb'
     $bytes = [System.IO.File]::ReadAllBytes($script:generated)
@@ -23,6 +28,21 @@ Describe 'Test-RdbFile' {
         $check.ChecksumStatus.ToString() | Should -Be 'Valid'
         $check.KeysPerDatabase[0] + $check.KeysPerDatabase[3] + $check.KeysPerDatabase[15] | Should -Be 52
         $check.ErrorOffset | Should -BeNullOrEmpty
+    }
+
+    It 'computes the DEBUG DIGEST a Redis 7.0 reports after loading the file, with -Digest' {
+        $script:generatedDigest | Should -Match '^[0-9a-f]{40}$'
+        $check = Test-RdbFile -Path $script:generated -Digest
+        $check.Digest | Should -Be $script:generatedDigest
+        $check.DigestUnknownReason | Should -BeNullOrEmpty
+        (Test-RdbFile -Path $script:generated).Digest | Should -BeNullOrEmpty
+        ($check | Format-Table -View Digest | Out-String) | Should -Match $script:generatedDigest
+    }
+
+    It 'says why there is no digest for a damaged file' {
+        $check = Test-RdbFile -Path $script:corrupt -Digest -ErrorAction SilentlyContinue
+        $check.Digest | Should -BeNullOrEmpty
+        $check.DigestUnknownReason | Should -Match 'damaged'
     }
 
     It 'emits an error and an invalid result for a damaged file' {

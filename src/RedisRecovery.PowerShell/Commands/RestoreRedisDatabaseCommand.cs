@@ -82,8 +82,9 @@ namespace RedisRecovery.PowerShell.Commands
         [ValidateNotNullOrEmpty]
         public string? Journal { get; set; }
 
-        /// <summary>Verify by key counts only, without DEBUG DIGEST (which blocks the server for seconds per million keys).</summary>
-        [Parameter(ParameterSetName = OnlineParameterSet)]
+        /// <summary>Verify by key counts only, without DEBUG DIGEST (which blocks the server for seconds per million keys)
+        /// nor the source's digest computed to compare with it.</summary>
+        [Parameter]
         public SwitchParameter SkipDigest { get; set; }
 
         [Parameter(ParameterSetName = OnlineParameterSet)]
@@ -118,7 +119,7 @@ namespace RedisRecovery.PowerShell.Commands
             var problem = ParameterSetName == FileSwapParameterSet && Mode != RestoreMode.FileSwap
                 ? $"-StopCommand and -StartCommand belong to -Mode FileSwap, but the mode is {Mode}: add -Mode FileSwap, or leave them out for an online restore."
                 : ParameterSetName == OnlineParameterSet && Mode == RestoreMode.FileSwap
-                ? "-Mode FileSwap needs -StartCommand (and -StopCommand unless SHUTDOWN NOSAVE may stop the server), and takes none of the online parameters (-KeyConflict, -Force, -FlushTarget, -Database, -TargetDatabase, -KeyPattern, -MaxOpsPerSecond, -Journal, -SkipDigest, -ToTimestamp, -BeforeCommand)."
+                ? "-Mode FileSwap needs -StartCommand (and -StopCommand unless SHUTDOWN NOSAVE may stop the server), and takes none of the online parameters (-KeyConflict, -Force, -FlushTarget, -Database, -TargetDatabase, -KeyPattern, -MaxOpsPerSecond, -Journal, -ToTimestamp, -BeforeCommand)."
                 : null;
             if (problem != null)
             {

@@ -18,6 +18,10 @@ namespace RedisRecovery.PowerShell.Commands
         [Parameter]
         public SwitchParameter Quiet { get; set; }
 
+        /// <summary>Also compute the DEBUG DIGEST a Redis 7.0 would report after loading the file (Digest, DigestUnknownReason).</summary>
+        [Parameter]
+        public SwitchParameter Digest { get; set; }
+
         protected override void ProcessRecord()
         {
             foreach (var file in ResolveInputPaths(File.Exists))
@@ -25,7 +29,7 @@ namespace RedisRecovery.PowerShell.Commands
                 RdbFileCheck check;
                 try
                 {
-                    check = RunEngine(hooks => RdbFileChecker.CheckFileAsync(file, options: null, hooks.Progress, hooks.Cancellation));
+                    check = RunEngine(hooks => RdbFileChecker.CheckFileAsync(file, new RdbCheckOptions { Digest = Digest }, hooks.Progress, hooks.Cancellation));
                 }
                 catch (Exception unreadable) when (unreadable is IOException or UnauthorizedAccessException)
                 {

@@ -59,6 +59,8 @@ namespace RedisRecovery.Rdb
         /// <summary>Version of the file the entry came from (DUMP payloads carry it).</summary>
         public int RdbVersion { get; }
 
+        private const int LargeValueChunksInFlight = 8;
+
         /// <summary>True when the serialized value is held in <see cref="Value"/>.</summary>
         public bool HasBufferedValue { get; private set; }
 
@@ -97,6 +99,47 @@ namespace RedisRecovery.Rdb
         /// and use <see cref="RdbValueDecoder"/>).</summary>
         public ValueTask<RdbValue> DecodeValueAsync(CancellationToken cancellationToken = default) =>
             RdbValueDecoder.DecodeAsync(TypeId, Value, cancellationToken);
+
+        /// <summary>Hands each element of the value to <paramref name="sink"/>, held or streamed from the source.</summary>
+        internal ValueTask WalkValueAsync(string sourceName, IRdbElementSink sink, CancellationToken cancellationToken) =>
+            WalkValueAsync(sourceName, async walker => await walker.WalkValueAsync(TypeId, sink, cancellationToken).ConfigureAwait(false), cancellationToken);
+
+        /// <summary>
+        /// Runs <paramref name="walk"/> over the value: a held value in memory; a value above the reader's threshold as
+        /// it passes from the source through a few pooled chunks, so it is neither held nor written to disk. The copy
+        /// runs on its own task, since it only ends when the walker has read the value.
+        /// </summary>
+        internal async ValueTask WalkValueAsync(string sourceName, Func<RdbValueWalker, ValueTask> walk, CancellationToken cancellationToken)
+        {
+            if (HasBufferedValue)
+            {
+                await RdbValueDecoder.WalkAsync(RdbValueDecoder.OpenMemory(_value), sourceName, ValueOffset, walk, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            var pipe = new ChunkPipe(LargeValueChunksInFlight);
+            var copy = Task.Run(async () =>
+            {
+                try
+                {
+                    await CopyValueToAsync(new ChunkPipeWriteStream(pipe), cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    pipe.Complete();
+                }
+            }, cancellationToken);
+            try
+            {
+                using var value = new ChunkPipeReadStream(pipe);
+                await RdbValueDecoder.WalkAsync(value, sourceName, ValueOffset, walk, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Lets the copy run to the value's end whatever the walk did, so the reader can move on (or report damage).
+                pipe.Abandon();
+                await copy.ConfigureAwait(false);
+            }
+        }
 
         internal void SetBufferedValue(ReadOnlyMemory<byte> value)
         {

@@ -61,6 +61,13 @@ namespace RedisRecovery.Rdb
 
         public string? LastGoodKey { get; init; }
 
+        /// <summary>With <see cref="RdbCheckOptions.Digest"/>: what Redis 7.0's DEBUG DIGEST would answer once the file is
+        /// loaded (keys already expired left out); null when not asked for or unknown.</summary>
+        public string? Digest { get; internal set; }
+
+        /// <summary>Why <see cref="Digest"/> is unknown although it was asked for.</summary>
+        public string? DigestUnknownReason { get; internal set; }
+
         /// <summary>The failure itself, for callers that report it (the cmdlet's error record).</summary>
         public RedisRecoveryException? Exception { get; init; }
     }
@@ -71,6 +78,9 @@ namespace RedisRecovery.Rdb
         public DateTimeOffset? Now { get; init; }
 
         public bool ValidateEncodings { get; init; } = true;
+
+        /// <summary>Also compute the dataset's DEBUG DIGEST (a second pass over a valid file that decodes every value).</summary>
+        public bool Digest { get; init; }
 
         public int BufferSize { get; init; } = 256 * 1024;
     }
@@ -83,8 +93,25 @@ namespace RedisRecovery.Rdb
         public static async Task<RdbFileCheck> CheckFileAsync(string path, RdbCheckOptions? options = null,
             IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            return await CheckAsync(stream, path, options, progress, cancellationToken).ConfigureAwait(false);
+            RdbFileCheck check;
+            using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.Asynchronous | FileOptions.SequentialScan))
+            {
+                check = await CheckAsync(stream, path, options, progress, cancellationToken).ConfigureAwait(false);
+            }
+            if (options?.Digest == true)
+            {
+                if (check.IsValid)
+                {
+                    var digest = await RdbDigest.ComputeAsync(path, options.Now, cancellationToken).ConfigureAwait(false);
+                    check.Digest = digest.Digest;
+                    check.DigestUnknownReason = digest.UnknownReason;
+                }
+                else
+                {
+                    check.DigestUnknownReason = "the file is damaged: a server would not load it";
+                }
+            }
+            return check;
         }
 
         public static async Task<RdbFileCheck> CheckAsync(Stream stream, string sourceName, RdbCheckOptions? options = null,

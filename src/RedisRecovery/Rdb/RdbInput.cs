@@ -204,7 +204,12 @@ namespace RedisRecovery.Rdb
         }
 
         /// <summary>Consumes <paramref name="count"/> bytes without keeping them (they still reach the CRC and capture).</summary>
-        public async ValueTask SkipAsync(long count, string expectation, CancellationToken cancellationToken)
+        public ValueTask SkipAsync(long count, string expectation, CancellationToken cancellationToken) =>
+            ReadInPartsAsync(count, expectation, null, cancellationToken);
+
+        /// <summary>Consumes <paramref name="count"/> bytes, handing each buffered piece to <paramref name="part"/>
+        /// (valid only during the call).</summary>
+        public async ValueTask ReadInPartsAsync(long count, string expectation, Action<ReadOnlyMemory<byte>>? part, CancellationToken cancellationToken)
         {
             CheckRemaining(count, expectation);
             while (count > 0)
@@ -214,6 +219,7 @@ namespace RedisRecovery.Rdb
                     await FillAsync(1, expectation, cancellationToken).ConfigureAwait(false);
                 }
                 var step = (int)Math.Min(count, _end - _position);
+                part?.Invoke(new ReadOnlyMemory<byte>(_buffer, _position, step));
                 _position += step;
                 count -= step;
             }

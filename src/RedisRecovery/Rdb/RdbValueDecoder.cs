@@ -28,18 +28,21 @@ namespace RedisRecovery.Rdb
         /// <summary>Hands each element of the value read from <paramref name="value"/> (exactly one serialized value) to
         /// <paramref name="sink"/> as it is decoded: memory stays at one element or packed node, whatever the value's size.
         /// Errors name <paramref name="sourceName"/> and offsets counted from <paramref name="baseOffset"/>.</summary>
-        internal static async ValueTask WalkAsync(byte typeId, Stream value, string sourceName, long baseOffset, IRdbElementSink sink, CancellationToken cancellationToken)
+        internal static ValueTask WalkAsync(byte typeId, Stream value, string sourceName, long baseOffset, IRdbElementSink sink, CancellationToken cancellationToken) =>
+            WalkAsync(value, sourceName, baseOffset, async walker => await walker.WalkValueAsync(typeId, sink, cancellationToken).ConfigureAwait(false), cancellationToken);
+
+        /// <summary>Runs <paramref name="walk"/> over <paramref name="value"/>, which must hold exactly one serialized value.</summary>
+        internal static async ValueTask WalkAsync(Stream value, string sourceName, long baseOffset, Func<RdbValueWalker, ValueTask> walk, CancellationToken cancellationToken)
         {
             using var input = new RdbInput(value, sourceName, baseOffset, 16 * 1024);
-            var walker = new RdbValueWalker(input, validate: true, blobLimit: int.MaxValue - 64);
-            await walker.WalkValueAsync(typeId, sink, cancellationToken).ConfigureAwait(false);
+            await walk(new RdbValueWalker(input, validate: true, blobLimit: int.MaxValue - 64)).ConfigureAwait(false);
             if (await input.TryEnsureAsync(1, cancellationToken).ConfigureAwait(false) > 0)
             {
                 throw input.Corrupt("bytes left after the end of the value", input.Position);
             }
         }
 
-        private static MemoryStream OpenMemory(ReadOnlyMemory<byte> value)
+        internal static MemoryStream OpenMemory(ReadOnlyMemory<byte> value)
         {
             var segment = MemoryMarshal.TryGetArray(value, out var array) ? array : new ArraySegment<byte>(value.ToArray());
             return new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false);

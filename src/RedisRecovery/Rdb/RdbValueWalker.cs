@@ -282,8 +282,32 @@ namespace RedisRecovery.Rdb
                 _input.CheckRemaining((long)Math.Min(length, long.MaxValue), what);
                 return (await ReadRawAsync(what, (int)length, cancellationToken).ConfigureAwait(false), RdbStringForm.Raw);
             }
+            return await ReadEncodedStringAsync(what, start, length, maxLength, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// Hands a string element to <paramref name="part"/> in pieces as it is read, so a raw string of any size is never
+        /// held whole (an integer or LZF-compressed string is decoded first and handed in one piece).
+        /// </summary>
+        public async ValueTask ReadStringInPartsAsync(string what, Action<ReadOnlyMemory<byte>> part, CancellationToken cancellationToken)
+        {
+            var start = _input.Position;
+            var (length, encoded) = await ReadLengthOrEncodingAsync(what, cancellationToken).ConfigureAwait(false);
+            if (!encoded)
+            {
+                await _input.ReadInPartsAsync((long)Math.Min(length, long.MaxValue), what, part, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            var (bytes, _) = await ReadEncodedStringAsync(what, start, length, int.MaxValue - 64, cancellationToken).ConfigureAwait(false);
+            part(bytes);
+        }
+
+        /// <summary>The rest of a string whose prefix said it is encoded: an integer (0-2) or LZF-compressed (3).</summary>
+        private async ValueTask<(byte[] Bytes, RdbStringForm Form)> ReadEncodedStringAsync(string what, long start, ulong encoding, long maxLength,
+            CancellationToken cancellationToken)
+        {
             long integer;
-            switch (length)
+            switch (encoding)
             {
                 case 0:
                     await _input.EnsureAsync(1, what, cancellationToken).ConfigureAwait(false);
@@ -307,7 +331,7 @@ namespace RedisRecovery.Rdb
                     ArrayPool<byte>.Shared.Return(rented);
                     return (result, RdbStringForm.Lzf);
                 default:
-                    throw _input.Corrupt($"{what}: unknown string encoding {length}", start);
+                    throw _input.Corrupt($"{what}: unknown string encoding {encoding}", start);
             }
             return (PackedEncodings.IntegerText(integer), RdbStringForm.Int);
         }

@@ -21,7 +21,6 @@ namespace RedisRecovery.Restore
     internal sealed class OnlineRestore
     {
         private const int LargestRestorablePayload = 512 * 1024 * 1024;
-        private const int ValueChunksInFlight = 8;
         private const long DeferredBytesLimit = 16 * 1024 * 1024;
         private const int CheckpointEntries = 8192;
         private const int StringBatchKeys = 256;
@@ -498,39 +497,10 @@ namespace RedisRecovery.Restore
             return RebuildAsync(item, (sink, token) => RdbValueDecoder.WalkAsync(item.TypeId, spill, _rdbSourceName, valueOffset, sink, token), cancellationToken);
         }
 
-        /// <summary>
-        /// Rebuilds with commands a value above the reader's threshold that the target cannot RESTORE, as it is read:
-        /// the source's bytes pass through a few pooled chunks to the walker that turns them into commands, so the
-        /// value is neither held nor written to disk. The copy runs on a task of its own: it ends only once the reader
-        /// has walked the whole value, while this walk sends commands as the bytes arrive.
-        /// </summary>
-        private async Task RebuildFromSourceAsync(RdbEntry entry, Deferred item, CancellationToken cancellationToken)
-        {
-            var pipe = new ChunkPipe(ValueChunksInFlight);
-            var copy = Task.Run(async () =>
-            {
-                try
-                {
-                    await entry.CopyValueToAsync(new ChunkPipeWriteStream(pipe), cancellationToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    pipe.Complete();
-                }
-            }, cancellationToken);
-            try
-            {
-                using var value = new ChunkPipeReadStream(pipe);
-                await RebuildAsync(item, (sink, token) => RdbValueDecoder.WalkAsync(item.TypeId, value, _rdbSourceName, entry.ValueOffset, sink, token),
-                    cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                // Lets the copy run to the value's end whatever the walk did, so the reader can move on (or report damage).
-                pipe.Abandon();
-                await copy.ConfigureAwait(false);
-            }
-        }
+        /// <summary>Rebuilds with commands a value above the reader's threshold that the target cannot RESTORE, as it is
+        /// read from the source (neither held nor written to disk).</summary>
+        private Task RebuildFromSourceAsync(RdbEntry entry, Deferred item, CancellationToken cancellationToken) =>
+            RebuildAsync(item, (sink, token) => entry.WalkValueAsync(_rdbSourceName, sink, token), cancellationToken);
 
         private void Defer(Deferred item)
         {

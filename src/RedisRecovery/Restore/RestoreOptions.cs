@@ -87,7 +87,8 @@ namespace RedisRecovery.Restore
 
         /// <summary>
         /// Verify by key counts only: DEBUG DIGEST walks the whole dataset in one call that blocks the server (seconds per
-        /// million keys), which a large restore into a server about to take traffic may not afford.
+        /// million keys), which a large restore into a server about to take traffic may not afford. The source's digest
+        /// (computed from the file to compare with it) is skipped too.
         /// </summary>
         public bool SkipDigest { get; init; }
 
@@ -95,7 +96,8 @@ namespace RedisRecovery.Restore
         /// of being held in memory (the reader's <see cref="Rdb.RdbReaderOptions.LargeValueThreshold"/>).</summary>
         public int LargeValueThreshold { get; init; } = 8 * 1024 * 1024;
 
-        /// <summary>When set, the target's DEBUG DIGEST after the restore must equal it (40 hex digits).</summary>
+        /// <summary>When set, the target's DEBUG DIGEST after the restore must equal it (40 hex digits) instead of the
+        /// digest computed from the source.</summary>
         public string? ExpectedDigest { get; init; }
 
         /// <summary>The moment keys are judged expired; default the time the restore starts.</summary>

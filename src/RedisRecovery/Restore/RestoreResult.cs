@@ -111,6 +111,13 @@ namespace RedisRecovery.Restore
         /// <summary>DEBUG DIGEST of the target after the restore, when it was taken.</summary>
         public string? TargetDigest { get; internal set; }
 
+        /// <summary>The digest Redis 7.0 would report for the restored keys of an RDB source, computed from the file
+        /// alongside the target's DEBUG DIGEST; null when not computed or unknown (VerificationDetail says why).</summary>
+        public string? SourceDigest { get; internal set; }
+
+        /// <summary>Time spent computing <see cref="SourceDigest"/> (it overlaps <see cref="DigestDuration"/>).</summary>
+        public TimeSpan SourceDigestDuration { get; internal set; }
+
         /// <summary>Keys per target database after the restore.</summary>
         public IReadOnlyDictionary<int, long> TargetKeysPerDatabase { get; internal set; } = new Dictionary<int, long>();
 
