@@ -7,12 +7,9 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 keys=${1:-4000000}
 size=${2:-240}
-work=$(mktemp -d /tmp/digest-bench.XXXXXX)
 . "$root/bench/lib.sh"
-trap 'for p in $(cat "$work"/*/server.pid 2>/dev/null); do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+bench_setup digest
 
-dotnet build "$root/bench/RedisRecovery.Bench" -c Release -nologo -v quiet >/dev/null
-bench="dotnet $root/bench/RedisRecovery.Bench/bin/Release/net10.0/RedisRecovery.Bench.dll"
 
 generate_rdb "$work/src" "$keys" "$size"
 rdb="$work/src/dump.rdb"; echo "rdb: $(stat -c %s "$rdb") bytes"

@@ -1,6 +1,14 @@
 # Sourced by the benchmarks: server helpers, and generate_rdb DIR KEYS VALUE_BYTES, which saves into DIR/dump.rdb a dataset of KEYS strings of
 # VALUE_BYTES bytes plus KEYS/80 each of lists, hashes, sets, sorted sets and streams (~1 GiB at 4000000 x 240), and
 # sets $digest to the DEBUG DIGEST of the server that saved it.
+# bench_setup NAME: a work directory $work (removed on exit, with every server started in it killed) and $bench, the
+# freshly built bench verbs.
+bench_setup() {
+    work=$(mktemp -d "/tmp/$1-bench.XXXXXX")
+    trap 'for p in $(cat "$work"/*/server.pid 2>/dev/null); do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+    dotnet build "$root/bench/RedisRecovery.Bench" -c Release -nologo -v quiet >/dev/null
+    bench="dotnet $root/bench/RedisRecovery.Bench/bin/Release/net10.0/RedisRecovery.Bench.dll"
+}
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 start() { # dir port [args...]
     local dir=$1 p=$2; shift 2
