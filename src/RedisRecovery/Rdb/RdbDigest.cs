@@ -84,8 +84,7 @@ namespace RedisRecovery.Rdb
                 if (entry.Type == RdbValueType.String && entry.HasBufferedValue && RdbStringDecoding.TryDecode(entry.Value, out var plain))
                 {
                     // Most keys of most files: hashed where the reader holds them, without a walk.
-                    builder.StringPart(plain.Span);
-                    builder.EndString();
+                    builder.StringValue(plain.Span);
                 }
                 else if (entry.Type == RdbValueType.String)
                 {
@@ -267,6 +266,9 @@ namespace RedisRecovery.Rdb
 #endif
         }
 
+        /// <summary>A whole string value, held: hashed without the incremental hash's calls into the platform.</summary>
+        public void StringValue(ReadOnlySpan<byte> value) => Mix(_key, value);
+
         public void EndString()
         {
             XorInto(_key, _parts.GetHashAndReset());
@@ -350,14 +352,14 @@ namespace RedisRecovery.Rdb
         // ---- debug.c's xorDigest and mixDigest ----
 
         /// <summary>digest ^= SHA1(data)</summary>
-        private void Xor(byte[] digest, byte[] data)
+        private void Xor(byte[] digest, ReadOnlySpan<byte> data)
         {
             Sha1(data, _hash);
             XorInto(digest, _hash);
         }
 
         /// <summary>digest = SHA1(digest ^ SHA1(data))</summary>
-        private void Mix(byte[] digest, byte[] data)
+        private void Mix(byte[] digest, ReadOnlySpan<byte> data)
         {
             Xor(digest, data);
             Sha1(digest, digest);
@@ -371,12 +373,17 @@ namespace RedisRecovery.Rdb
             }
         }
 
-        private void Sha1(byte[] data, byte[] destination)
+        private void Sha1(ReadOnlySpan<byte> data, byte[] destination)
         {
+            if (data.Length <= ShortSha1.MaxLength)
+            {
+                ShortSha1.Hash(data, destination);
+                return;
+            }
 #if NET8_0_OR_GREATER
             SHA1.HashData(data, destination);
 #else
-            _sha1.AppendData(data);
+            _sha1.AppendData(data.ToArray());
             Buffer.BlockCopy(_sha1.GetHashAndReset(), 0, destination, 0, Size);
 #endif
         }
