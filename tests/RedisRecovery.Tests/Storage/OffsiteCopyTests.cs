@@ -3,6 +3,7 @@ using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 using RedisRecovery.Storage.Encryption;
+using RedisRecovery.Storage;
 using RedisRecovery.Storage.S3;
 using RedisRecovery.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -53,7 +54,7 @@ namespace RedisRecovery.Tests.Storage
             Assert.Equal(2, uploaded.PartCount);
             Assert.Equal(encryption.CiphertextSha256, uploaded.Sha256);
 
-            await using (var remote = await store.OpenReadAsync("cache.rdb.gpg", CancellationToken.None))
+            await using (var remote = await store.OpenReadAsync("cache.rdb.gpg", ReadIntegrity.StoreChecks, CancellationToken.None))
             await using (var decrypting = await OpenPgpDecryptingStream.OpenAsync(remote, S3TestEnvironment.Secure(Passphrase), "s3 copy", false,
                              CancellationToken.None))
             {
