@@ -69,6 +69,9 @@ measure "ours upload" "${ours_runtime[@]}" dotnet "$bench_dll" s3-upload "$work/
 measure "ours download" "${ours_runtime[@]}" dotnet "$bench_dll" s3-download s3://bench/ours.bin "$work/ours.down" --endpoint "$endpoint" \
     --part-size-mib "$part_mib" --parallelism "$parallelism"; cat "$work/out"
 check "$work/ours.down"
+# What Copy-RedisBackup (and a restore from S3) reads: the object checked against the SHA-256 its sidecar would hold.
+measure "ours copy-read" "${ours_runtime[@]}" dotnet "$bench_dll" s3-copy-read s3://bench/ours.bin --sha256 "$expected" \
+    --endpoint "$endpoint" --part-size-mib "$part_mib" --parallelism "$parallelism"; cat "$work/out"
 aws_cli s3 rm s3://bench/ours.bin >/dev/null
 
 aws_cli configure set default.s3.multipart_chunksize "${part_mib}MB"
