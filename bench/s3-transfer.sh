@@ -3,6 +3,9 @@
 # (tests/s3server, on 127.0.0.1), in one run, and prints time, throughput and peak memory of each side, then the ratios
 # ours/aws of the wall times.
 #   bash bench/s3-transfer.sh [size-MiB=1024] [part-size-MiB=8] [parallelism=10]
+# Our side runs with the runtime settings PowerShell 7 gives the module: tiered compilation (with dynamic PGO) and
+# concurrent workstation GC, overriding the bench project's batch settings (tiered compilation off, non-concurrent GC),
+# which the other benches keep. RR_BENCH_RUNTIME=batch runs our side with the project's settings instead.
 # Needs: `npm ci` in tests/s3server, the AWS CLI on PATH, GNU time. fauxqs refuses bodies over 11 MiB, so parts stay
 # at 8 MiB (also the AWS CLI's default chunk size; its default concurrency is 10 requests).
 set -euo pipefail
@@ -55,11 +58,20 @@ check() { # file: the download must equal the source
     rm -f "$1"
 }
 
-measure "ours upload" dotnet "$bench_dll" s3-upload "$work/data.bin" s3://bench/ours.bin --endpoint "$endpoint" \
+case "${RR_BENCH_RUNTIME:-powershell}" in
+    powershell) ours_runtime=(env DOTNET_TieredCompilation=1 DOTNET_TieredPGO=1 DOTNET_gcConcurrent=1 DOTNET_gcServer=0) ;;
+    batch) ours_runtime=(env) ;;
+    *) echo "RR_BENCH_RUNTIME must be powershell or batch" >&2; exit 2 ;;
+esac
+echo "our runtime settings: ${RR_BENCH_RUNTIME:-powershell}"
+measure "ours upload" "${ours_runtime[@]}" dotnet "$bench_dll" s3-upload "$work/data.bin" s3://bench/ours.bin --endpoint "$endpoint" \
     --part-size-mib "$part_mib" --parallelism "$parallelism"; cat "$work/out"
-measure "ours download" dotnet "$bench_dll" s3-download s3://bench/ours.bin "$work/ours.down" --endpoint "$endpoint" \
+measure "ours download" "${ours_runtime[@]}" dotnet "$bench_dll" s3-download s3://bench/ours.bin "$work/ours.down" --endpoint "$endpoint" \
     --part-size-mib "$part_mib" --parallelism "$parallelism"; cat "$work/out"
 check "$work/ours.down"
+# What Copy-RedisBackup (and a restore from S3) reads: the object checked against the SHA-256 its sidecar would hold.
+measure "ours copy-read" "${ours_runtime[@]}" dotnet "$bench_dll" s3-copy-read s3://bench/ours.bin --sha256 "$expected" \
+    --endpoint "$endpoint" --part-size-mib "$part_mib" --parallelism "$parallelism"; cat "$work/out"
 aws_cli s3 rm s3://bench/ours.bin >/dev/null
 
 aws_cli configure set default.s3.multipart_chunksize "${part_mib}MB"

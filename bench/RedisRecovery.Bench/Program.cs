@@ -26,6 +26,7 @@ namespace RedisRecovery.Bench
             ["aof-plan"] = AofPlanAsync,
             ["s3-upload"] = S3TransferBench.UploadAsync,
             ["s3-download"] = S3TransferBench.DownloadAsync,
+            ["s3-copy-read"] = S3TransferBench.CopyReadAsync,
             ["backup-replication"] = BackupReplicationAsync,
         };
 

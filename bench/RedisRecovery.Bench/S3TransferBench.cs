@@ -4,7 +4,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Threading;
+using System.Security.Cryptography;
 using System.Threading.Tasks;
+using RedisRecovery.Storage;
 using RedisRecovery.Storage.S3;
 
 namespace RedisRecovery.Bench
@@ -18,7 +20,7 @@ namespace RedisRecovery.Bench
     {
         public static async Task<int> UploadAsync(string[] args)
         {
-            var (positional, options) = Parse(args);
+            var (positional, options) = Parse(args, expected: 2);
             var (store, name) = Open(positional[1], options);
             using (store)
             {
@@ -33,7 +35,7 @@ namespace RedisRecovery.Bench
 
         public static async Task<int> DownloadAsync(string[] args)
         {
-            var (positional, options) = Parse(args);
+            var (positional, options) = Parse(args, expected: 2);
             var (store, name) = Open(positional[0], options);
             using (store)
             {
@@ -41,6 +43,44 @@ namespace RedisRecovery.Bench
                 var clock = Stopwatch.StartNew();
                 var result = await store.DownloadAsync(name, file, null, null, CancellationToken.None);
                 Report("download", result.Size, clock.Elapsed, $"verified against {result.VerifiedAgainst}, sha256 {result.Sha256 ?? "not computed"}");
+            }
+            return 0;
+        }
+
+        /// <summary>
+        /// s3-copy-read s3://bucket/prefix/name --sha256 HEX [--integrity caller|store]: reads the object as Copy-RedisBackup
+        /// does when the source is S3 (the copier hashes every byte against the sidecar's SHA-256), discarding the bytes.
+        /// --integrity store also lets the store run its own checks (the composite checksum), as copies did before.
+        /// </summary>
+        public static async Task<int> CopyReadAsync(string[] args)
+        {
+            var (positional, options) = Parse(args, expected: 1);
+            var (store, name) = Open(positional[0], options);
+            if (!options.TryGetValue("sha256", out var expectedSha256))
+            {
+                throw new RedisRecoveryException("BenchUsage", FailureKind.InvalidArgument, "s3-copy-read needs --sha256 HEX, the SHA-256 a sidecar would hold");
+            }
+            var integrity = options.GetValueOrDefault("integrity", "caller") == "store" ? ReadIntegrity.StoreChecks : ReadIntegrity.CallerChecks;
+            using (store)
+            using (var sidecarCheck = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+            {
+                var clock = Stopwatch.StartNew();
+                using var source = await store.OpenReadAsync(name, integrity, CancellationToken.None);
+                var buffer = new byte[1 << 20];
+                long total = 0;
+                int read;
+                while ((read = await source.ReadAsync(buffer, 0, buffer.Length)) > 0)
+                {
+                    sidecarCheck.AppendData(buffer, 0, read);
+                    total += read;
+                }
+                var actual = Convert.ToHexString(sidecarCheck.GetHashAndReset()).ToLowerInvariant();
+                if (actual != expectedSha256)
+                {
+                    Console.Error.WriteLine($"SHA-256 {actual} is not the expected {expectedSha256}");
+                    return 1;
+                }
+                Report("copy-read", total, clock.Elapsed, $"store checks: {integrity}, sha256 matched");
             }
             return 0;
         }
@@ -71,7 +111,7 @@ namespace RedisRecovery.Bench
                 mib / elapsed.TotalSeconds, peak, detail));
         }
 
-        private static (List<string> Positional, Dictionary<string, string> Options) Parse(string[] args)
+        private static (List<string> Positional, Dictionary<string, string> Options) Parse(string[] args, int expected)
         {
             var positional = new List<string>();
             var options = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -86,10 +126,10 @@ namespace RedisRecovery.Bench
                     positional.Add(args[i]);
                 }
             }
-            if (positional.Count != 2)
+            if (positional.Count != expected)
             {
                 throw new RedisRecoveryException("BenchUsage", FailureKind.InvalidArgument,
-                    "expected two arguments: a file and an s3://bucket/prefix/name (upload) or the reverse (download)");
+                    "expected a file and an s3://bucket/prefix/name (upload), the reverse (download), or the s3:// name alone (copy-read)");
             }
             return (positional, options);
         }

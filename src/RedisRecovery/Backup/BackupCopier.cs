@@ -130,8 +130,9 @@ namespace RedisRecovery.Backup
             BackupSidecar sidecar, BackupCopyOptions options, IProgress<long>? bytesRead, CancellationToken cancellationToken)
         {
             var sourcePath = source.Location + "/" + fileName;
+            // The sidecar's SHA-256 is the check that counts: the store's own (S3's composite of part checksums) would be a second hash pass.
             using var checkedSource = new ExpectedContentStream(
-                await source.OpenReadAsync(fileName, cancellationToken).ConfigureAwait(false), sidecar.SizeBytes, sidecar.Sha256, sourcePath, bytesRead);
+                await source.OpenReadAsync(fileName, ReadIntegrity.CallerChecks, cancellationToken).ConfigureAwait(false), sidecar.SizeBytes, sidecar.Sha256, sourcePath, bytesRead);
             switch (options.Mode)
             {
                 case BackupCopyMode.Encrypt:

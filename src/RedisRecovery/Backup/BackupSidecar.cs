@@ -142,7 +142,7 @@ namespace RedisRecovery.Backup
 
         internal static async Task<byte[]> ReadBytesAsync(IBackupStore store, string sidecarName, CancellationToken cancellationToken)
         {
-            using var stream = await store.OpenReadAsync(sidecarName, cancellationToken).ConfigureAwait(false);
+            using var stream = await store.OpenReadAsync(sidecarName, ReadIntegrity.StoreChecks, cancellationToken).ConfigureAwait(false);
             using var buffer = new MemoryStream();
             var chunk = new byte[8192];
             int read;

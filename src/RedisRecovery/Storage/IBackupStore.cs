@@ -21,8 +21,12 @@ namespace RedisRecovery.Storage
         /// <summary>The object's facts, or null when it does not exist.</summary>
         Task<StoredObject?> GetAsync(string name, CancellationToken cancellationToken);
 
-        /// <summary>A readable stream of the object's bytes; a NotFound RedisRecoveryException when it is absent.</summary>
-        Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken);
+        /// <summary>
+        /// A readable stream of the object's bytes; a NotFound RedisRecoveryException when it is absent. With
+        /// <see cref="ReadIntegrity.StoreChecks"/> the read that would end the stream fails unless the bytes match what the
+        /// store knows of them; with <see cref="ReadIntegrity.CallerChecks"/> the store checks their size only.
+        /// </summary>
+        Task<Stream> OpenReadAsync(string name, ReadIntegrity integrity, CancellationToken cancellationToken);
 
         /// <summary>
         /// Stores <paramref name="content"/> (read to its end) under <paramref name="name"/> atomically: the name
@@ -32,6 +36,19 @@ namespace RedisRecovery.Storage
 
         /// <summary>Deletes the object; deleting an absent object is not an error.</summary>
         Task DeleteAsync(string name, CancellationToken cancellationToken);
+    }
+
+    /// <summary>Who checks that the bytes read are the bytes stored.</summary>
+    public enum ReadIntegrity
+    {
+        /// <summary>The store: size, and the SHA-256 the server or the object's metadata recorded (an S3 object's composite checksum).</summary>
+        StoreChecks,
+
+        /// <summary>
+        /// The caller, against a SHA-256 of the whole object it holds already (a backup's sidecar): the store checks the size and
+        /// skips what would hash every byte a second time.
+        /// </summary>
+        CallerChecks,
     }
 
     /// <summary>A store reached over the network: what a client needs besides its location to reach it again (never credentials).</summary>

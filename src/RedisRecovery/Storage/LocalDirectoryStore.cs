@@ -59,7 +59,8 @@ namespace RedisRecovery.Storage
             return Task.FromResult(file.Exists ? ToStoredObject(file) : null);
         }
 
-        public Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken)
+        /// <remarks>A file carries no checksum of its own: both <see cref="ReadIntegrity"/> values read it as it is.</remarks>
+        public Task<Stream> OpenReadAsync(string name, ReadIntegrity integrity, CancellationToken cancellationToken)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var path = PathOf(name);

@@ -25,7 +25,7 @@ namespace RedisRecovery.Tests.Backup
             Assert.Null(await directory.Store.GetAsync("b.rdb", CancellationToken.None));
             var listed = Assert.Single(await ListAsync(directory.Store));
             Assert.Equal("a.rdb", listed.Name);
-            using var read = await directory.Store.OpenReadAsync("a.rdb", CancellationToken.None);
+            using var read = await directory.Store.OpenReadAsync("a.rdb", ReadIntegrity.StoreChecks, CancellationToken.None);
             var copy = new MemoryStream();
             await read.CopyToAsync(copy);
             Assert.Equal(content, copy.ToArray());
@@ -88,7 +88,7 @@ namespace RedisRecovery.Tests.Backup
         {
             using var directory = new BackupTestDirectory();
             await directory.Store.DeleteAsync("absent.rdb", CancellationToken.None);
-            var error = await Assert.ThrowsAsync<RedisRecoveryException>(() => directory.Store.OpenReadAsync("absent.rdb", CancellationToken.None));
+            var error = await Assert.ThrowsAsync<RedisRecoveryException>(() => directory.Store.OpenReadAsync("absent.rdb", ReadIntegrity.StoreChecks, CancellationToken.None));
             Assert.Equal("BackupObjectNotFound", error.ErrorId);
             Assert.Equal(FailureKind.NotFound, error.Kind);
         }

@@ -84,7 +84,7 @@ namespace RedisRecovery.Tests.Storage
             var initiate = Assert.Single(handler.Requests, r => r.Method == "POST" && r.HasQuery("uploads"));
             Assert.Equal("SHA256", initiate.Header("x-amz-checksum-algorithm"));
 
-            await using var read = await store.OpenReadAsync("big.rdb", CancellationToken.None);
+            await using var read = await store.OpenReadAsync("big.rdb", ReadIntegrity.StoreChecks, CancellationToken.None);
             using var copy = new MemoryStream();
             await read.CopyToAsync(copy);
             Assert.Equal(content, copy.ToArray());
@@ -150,7 +150,7 @@ namespace RedisRecovery.Tests.Storage
             await store.DeleteAsync("gone.rdb", CancellationToken.None);
 
             Assert.Null(await store.GetAsync("gone.rdb", CancellationToken.None));
-            var error = await Assert.ThrowsAsync<RedisRecoveryException>(() => store.OpenReadAsync("gone.rdb", CancellationToken.None));
+            var error = await Assert.ThrowsAsync<RedisRecoveryException>(() => store.OpenReadAsync("gone.rdb", ReadIntegrity.StoreChecks, CancellationToken.None));
             Assert.Equal("S3ObjectNotFound", error.ErrorId);
             Assert.Equal(FailureKind.NotFound, error.Kind);
         }
@@ -233,7 +233,7 @@ namespace RedisRecovery.Tests.Storage
                 ChecksumSHA256 = Convert.ToBase64String(SHA256.HashData(new byte[] { 1, 2, 3 })),
             });
 
-            await using var read = await store.OpenReadAsync("damaged.rdb", CancellationToken.None);
+            await using var read = await store.OpenReadAsync("damaged.rdb", ReadIntegrity.StoreChecks, CancellationToken.None);
             var error = await Assert.ThrowsAsync<RedisRecoveryException>(() => read.CopyToAsync(Stream.Null));
             Assert.Equal("S3ChecksumMismatch", error.ErrorId);
             Assert.Equal(FailureKind.CorruptData, error.Kind);

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
 using Amazon.S3.Model;
+using RedisRecovery.Storage;
 using RedisRecovery.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
@@ -70,7 +71,7 @@ namespace RedisRecovery.Tests.Storage
             using var store = _s3.Store($"s3://{bucket}", adjust: o => o.Parallelism = 1);
             await store.PutAsync("a.rdb", new MemoryStream(S3TestEnvironment.RandomBytes(2 * Part + 1, seed: 1)), null, CancellationToken.None);
 
-            await using var read = await store.OpenReadAsync("a.rdb", CancellationToken.None);
+            await using var read = await store.OpenReadAsync("a.rdb", ReadIntegrity.StoreChecks, CancellationToken.None);
             var first = new byte[Part];
             Assert.Equal(Part, await ReadFullyAsync(read, first));
             await _s3.Raw.PutObjectAsync(new PutObjectRequest
@@ -145,7 +146,7 @@ namespace RedisRecovery.Tests.Storage
             var content = S3TestEnvironment.RandomBytes(6 * Part, seed: 6);
             await store.PutAsync("a.rdb", new MemoryStream(content), null, CancellationToken.None);
 
-            await using var read = await store.OpenReadAsync("a.rdb", CancellationToken.None);
+            await using var read = await store.OpenReadAsync("a.rdb", ReadIntegrity.StoreChecks, CancellationToken.None);
             var first = new byte[Part];
             Assert.Equal(Part, await ReadFullyAsync(read, first));
             await Task.Delay(500);

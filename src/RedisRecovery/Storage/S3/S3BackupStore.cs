@@ -91,11 +91,11 @@ namespace RedisRecovery.Storage.S3
         }
 
         /// <summary>
-        /// A stream of the object, fetched as parallel ranged GETs, that verifies size and SHA-256 (server checksum, composite
-        /// or whole, or our metadata) when its end is read.
+        /// A stream of the object, fetched as parallel ranged GETs, that verifies its size and, with <see cref="ReadIntegrity.StoreChecks"/>,
+        /// its SHA-256 (server checksum, composite or whole, or our metadata) when its end is read.
         /// </summary>
-        public async Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken) =>
-            await OpenVerifyingAsync(name, expectedSha256: null, cancellationToken).ConfigureAwait(false);
+        public async Task<Stream> OpenReadAsync(string name, ReadIntegrity integrity, CancellationToken cancellationToken) =>
+            await OpenVerifyingAsync(name, expectedSha256: null, integrity, cancellationToken).ConfigureAwait(false);
 
         /// <summary>
         /// Copies the object into <paramref name="destination"/>, verifying its size and either <paramref name="expectedSha256"/>
@@ -109,7 +109,7 @@ namespace RedisRecovery.Storage.S3
                 throw new RedisRecoveryException("S3InvalidOptions", FailureKind.InvalidArgument,
                     $"The expected SHA-256 for {S3Location.UriFor(name)} is not 64 hex digits.") { Target = expectedSha256 };
             }
-            using var source = await OpenVerifyingAsync(name, expectedSha256, cancellationToken).ConfigureAwait(false);
+            using var source = await OpenVerifyingAsync(name, expectedSha256, ReadIntegrity.StoreChecks, cancellationToken).ConfigureAwait(false);
             var total = await source.CopyRangesToAsync(destination, bytesRead, cancellationToken).ConfigureAwait(false);
             return new S3DownloadResult(total, source.Sha256Hex, source.VerifiedAgainst);
         }
@@ -173,12 +173,14 @@ namespace RedisRecovery.Storage.S3
 
         public void Dispose() => _client.Dispose();
 
-        private async Task<ParallelRangeReadStream> OpenVerifyingAsync(string name, string? expectedSha256, CancellationToken cancellationToken)
+        private async Task<ParallelRangeReadStream> OpenVerifyingAsync(string name, string? expectedSha256, ReadIntegrity integrity,
+            CancellationToken cancellationToken)
         {
             var target = S3Location.UriFor(name);
             var head = await HeadAsync(name, cancellationToken).ConfigureAwait(false)
                 ?? throw S3Errors.Error(S3Errors.ObjectNotFound, FailureKind.NotFound, $"{target} does not exist.", target);
-            return new ParallelRangeReadStream(_client, _options, S3Location.Bucket, S3Location.KeyFor(name), Expectations(head, expectedSha256),
+            return new ParallelRangeReadStream(_client, _options, S3Location.Bucket, S3Location.KeyFor(name),
+                integrity == ReadIntegrity.CallerChecks ? new DownloadExpectations(head.ContentLength, head.ETag) : Expectations(head, expectedSha256),
                 target, _endpoint);
         }
 
