@@ -16,28 +16,21 @@ namespace RedisRecovery.Tests.Backup
 {
     /// <summary>Copy-RedisBackup's engine between a real directory and a real S3-compatible server (fauxqs), with real gpg.</summary>
     [Collection(S3ServerCollection.Name)]
-    public sealed class BackupCopyTests : IDisposable
+    public sealed class BackupCopyTests : S3ServerTest
     {
         private const string Passphrase = "nightly off-site passphrase";
         private static readonly OpenPgpEncryptionOptions CheapKeyDerivation = new() { KeyDerivationBytes = 1024 };
-        private readonly S3ServerProcess _server;
-        private readonly ITestOutputHelper _output;
-        private readonly int _logMark;
-        private readonly S3TestEnvironment _s3;
         private readonly BackupTestDirectory _local = new();
         private readonly BackupTestDirectory _restored = new();
 
         public BackupCopyTests(S3ServerProcess server, ITestOutputHelper output)
+            : base(server, output)
         {
-            _server = server;
-            _output = output;
-            _logMark = server.LogMark;
-            _s3 = new S3TestEnvironment(server);
         }
 
-        public void Dispose()
+        public override void Dispose()
         {
-            _server.WriteLogSince(_logMark, _output);
+            base.Dispose();
             _local.Dispose();
             _restored.Dispose();
         }
@@ -47,15 +40,15 @@ namespace RedisRecovery.Tests.Backup
         {
             var content = S3TestEnvironment.RandomBytes(6 * 1024 * 1024 + 17, seed: 3);
             var fileName = _local.AddBackup("cache-6379", BackupTestDirectory.Utc("2026-11-22T02:00"), content);
-            var bucket = await _s3.NewBucketAsync();
-            using var remote = _s3.Store($"s3://{bucket}/nightly");
+            var bucket = await S3.NewBucketAsync();
+            using var remote = S3.Store($"s3://{bucket}/nightly");
             var progress = new SynchronousProgress<OperationProgress>();
 
             var copy = await BackupCopier.CopyAsync(_local.Store, fileName, remote, new BackupCopyOptions(), progress, NullOperationLog.Instance, CancellationToken.None);
 
             Assert.True(copy.Verified);
             Assert.Equal($"s3://{bucket}/nightly/{fileName}", copy.Path);
-            Assert.Equal(_server.EndpointUrl.ToString(), copy.EndpointUrl);
+            Assert.Equal(Server.EndpointUrl.ToString(), copy.EndpointUrl);
             Assert.Equal("us-east-1", copy.Region);
             Assert.Equal(content.Length, progress.Reports.Last().Completed);
             var listed = Assert.Single(await new BackupCatalog(remote).ListAsync(null, CancellationToken.None));
@@ -70,8 +63,8 @@ namespace RedisRecovery.Tests.Backup
         {
             var rdb = await File.ReadAllBytesAsync(Path.Combine(FixtureManifest.Directory, "public/HDT3213__rdb/easily_compressible_string_key.rdb"));
             var fileName = _local.AddBackup("cache-6379", BackupTestDirectory.Utc("2026-11-22T03:00"), rdb);
-            var bucket = await _s3.NewBucketAsync();
-            using var remote = _s3.Store($"s3://{bucket}/offsite");
+            var bucket = await S3.NewBucketAsync();
+            using var remote = S3.Store($"s3://{bucket}/offsite");
 
             var copy = await BackupCopier.CopyAsync(_local.Store, fileName, remote, Encrypting(), null, NullOperationLog.Instance, CancellationToken.None);
 
@@ -132,21 +125,21 @@ namespace RedisRecovery.Tests.Backup
             var fileName = _local.AddBackup("cache-6379", BackupTestDirectory.Utc("2026-11-22T04:00"), content);
             content[content.Length - 3] ^= 0x20;
             await File.WriteAllBytesAsync(_local.FullPath(fileName), content);
-            var bucket = await _s3.NewBucketAsync();
-            using var remote = _s3.Store($"s3://{bucket}/nightly");
+            var bucket = await S3.NewBucketAsync();
+            using var remote = S3.Store($"s3://{bucket}/nightly");
 
             var failure = await Assert.ThrowsAsync<RedisRecoveryException>(() =>
                 BackupCopier.CopyAsync(_local.Store, fileName, remote, Encrypting(), null, NullOperationLog.Instance, CancellationToken.None));
 
             Assert.Equal("BackupChecksumMismatch", failure.ErrorId);
-            Assert.True(await _s3.BucketIsEmptyWithoutPendingUploadsAsync(bucket), "the multipart upload of the damaged backup was left behind");
+            Assert.True(await S3.BucketIsEmptyWithoutPendingUploadsAsync(bucket), "the multipart upload of the damaged backup was left behind");
         }
 
         [Fact]
         public async Task CopyingAgain_KeepsTheCopyThatIsThere_AndRetentionRemovesFromS3()
         {
-            var bucket = await _s3.NewBucketAsync();
-            using var remote = _s3.Store($"s3://{bucket}");
+            var bucket = await S3.NewBucketAsync();
+            using var remote = S3.Store($"s3://{bucket}");
             var older = _local.AddBackup("cache-6379", BackupTestDirectory.Utc("2026-11-20T02:00"));
             var newer = _local.AddBackup("cache-6379", BackupTestDirectory.Utc("2026-11-21T02:00"));
             foreach (var fileName in new[] { older, newer })
@@ -190,12 +183,12 @@ namespace RedisRecovery.Tests.Backup
             var fixture = FixtureManifest.Cases.First(row => row.Kind == "rdb" && row.ExpectValid && row.NativeLoadOk && row.Expires == 0 && row.DbSize?.Count > 0);
             var rdb = await File.ReadAllBytesAsync(fixture.FullPath);
             var fileName = _local.AddBackup("cache-6379", BackupTestDirectory.Utc("2026-11-22T06:00"), rdb);
-            var bucket = await _s3.NewBucketAsync();
-            using var remote = _s3.Store($"s3://{bucket}/prod");
+            var bucket = await S3.NewBucketAsync();
+            using var remote = S3.Store($"s3://{bucket}/prod");
             var uploaded = await BackupCopier.CopyAsync(_local.Store, fileName, remote, Encrypting(), null, NullOperationLog.Instance, CancellationToken.None);
 
             string localPath;
-            await using var target = await Restore.RestoreTestKit.StartTargetAsync(_output);
+            await using var target = await Restore.RestoreTestKit.StartTargetAsync(Output);
             using (var local = await LocalBackupCopy.CreateAsync(remote, uploaded.FileName, S3TestEnvironment.Secure(Passphrase), null, NullOperationLog.Instance,
                        CancellationToken.None))
             {

@@ -17,31 +17,26 @@ namespace RedisRecovery.Tests.Storage
     /// copied back out of S3 is checked against its sidecar.
     /// </summary>
     [Collection(S3ServerCollection.Name)]
-    public sealed class OffsiteCopyTests : IDisposable
+    public sealed class OffsiteCopyTests : S3ServerTest
     {
         private const string Passphrase = "off-site passphrase";
-        private readonly S3ServerProcess _server;
-        private readonly ITestOutputHelper _output;
-        private readonly int _logMark;
         private readonly string _directory = RedisServerProcess.CreateTempDirectory();
 
         public OffsiteCopyTests(S3ServerProcess server, ITestOutputHelper output)
+            : base(server, output)
         {
-            _server = server;
-            _output = output;
-            _logMark = server.LogMark;
         }
 
-        public void Dispose()
+        public override void Dispose()
         {
-            _server.WriteLogSince(_logMark, _output);
+            base.Dispose();
             Directory.Delete(_directory, recursive: true);
         }
 
         [Fact]
         public async Task EncryptedBackup_UploadedInParts_DecryptsWhileStreamingBack_AndGpgReadsTheDownloadedCopy()
         {
-            var s3 = new S3TestEnvironment(_server);
+            var s3 = S3;
             var bucket = await s3.NewBucketAsync();
             using var store = s3.Store($"s3://{bucket}/offsite");
             var plaintext = S3TestEnvironment.RandomBytes(7 * 1024 * 1024 + 99, seed: 11);
@@ -83,7 +78,7 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task EncryptingWhileUploading_NeedsNoTemporaryFile_AndGpgDecryptsTheObject()
         {
-            var s3 = new S3TestEnvironment(_server);
+            var s3 = S3;
             var bucket = await s3.NewBucketAsync();
             using var store = s3.Store($"s3://{bucket}");
             var plaintext = S3TestEnvironment.RandomBytes(11 * 1024 * 1024 + 5, seed: 12);
@@ -111,7 +106,7 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task EncryptingWhileUploading_FromASourceThatFails_LeavesNothing()
         {
-            var s3 = new S3TestEnvironment(_server);
+            var s3 = S3;
             var bucket = await s3.NewBucketAsync();
             using var store = s3.Store($"s3://{bucket}");
             using var ciphertext = OpenPgpEncryptingStream.CreateReader(
@@ -167,7 +162,7 @@ namespace RedisRecovery.Tests.Storage
         /// <summary>A backup of three parts with its sidecar, copied to a new bucket by Copy-RedisBackup's engine.</summary>
         private async Task<(S3BackupStore Remote, string FileName, byte[] Content)> BackupCopiedToS3Async(int seed)
         {
-            var s3 = new S3TestEnvironment(_server);
+            var s3 = S3;
             using var local = new BackupTestDirectory();
             var content = S3TestEnvironment.RandomBytes((int)(2 * S3StoreOptions.MinimumPartSize + 5), seed);
             var fileName = local.AddBackup("cache-6379", BackupTestDirectory.Utc("2026-11-22T05:00"), content);

@@ -17,30 +17,21 @@ using Xunit.Abstractions;
 namespace RedisRecovery.Tests.Storage
 {
     [Collection(S3ServerCollection.Name)]
-    public sealed class S3BackupStoreTests : IDisposable
+    public sealed class S3BackupStoreTests : S3ServerTest
     {
         private const int MiB = 1024 * 1024;
-        private readonly S3ServerProcess _server;
-        private readonly ITestOutputHelper _output;
-        private readonly int _logMark;
-        private readonly S3TestEnvironment _s3;
 
         public S3BackupStoreTests(S3ServerProcess server, ITestOutputHelper output)
+            : base(server, output)
         {
-            _server = server;
-            _output = output;
-            _logMark = server.LogMark;
-            _s3 = new S3TestEnvironment(server);
         }
-
-        public void Dispose() => _server.WriteLogSince(_logMark, _output);
 
         [Fact]
         public async Task Upload_SmallObject_GoesUpInOnePutWithItsSha256_AndDownloadsVerified()
         {
-            var bucket = await _s3.NewBucketAsync();
+            var bucket = await S3.NewBucketAsync();
             var handler = new RecordingHandler();
-            using var store = _s3.Store($"s3://{bucket}/nightly", handler);
+            using var store = S3.Store($"s3://{bucket}/nightly", handler);
             var content = S3TestEnvironment.RandomBytes(300_000, seed: 1);
 
             var uploaded = await store.UploadAsync("cache.rdb", new ForwardOnlyStream(content), null, CancellationToken.None);
@@ -65,9 +56,9 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task Upload_LargeObject_GoesUpAsParallelParts_WithinTheBufferBound_AndReadsBackVerified()
         {
-            var bucket = await _s3.NewBucketAsync();
+            var bucket = await S3.NewBucketAsync();
             var handler = new RecordingHandler();
-            using var store = _s3.Store($"s3://{bucket}", handler, o => o.Parallelism = 2);
+            using var store = S3.Store($"s3://{bucket}", handler, o => o.Parallelism = 2);
             var content = S3TestEnvironment.RandomBytes(17 * MiB + 12345, seed: 2);
             var progress = new List<long>();
 
@@ -93,9 +84,9 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task Upload_WithChecksumsOff_SendsNoChecksumHeaders_AndDownloadVerifiesOurMetadataSha()
         {
-            var bucket = await _s3.NewBucketAsync();
+            var bucket = await S3.NewBucketAsync();
             var handler = new RecordingHandler();
-            using var store = _s3.Store($"s3://{bucket}", handler, o => o.UseServerChecksums = false);
+            using var store = S3.Store($"s3://{bucket}", handler, o => o.UseServerChecksums = false);
             var content = S3TestEnvironment.RandomBytes(50_000, seed: 3);
 
             var uploaded = await store.UploadAsync("plain.rdb", new MemoryStream(content), null, CancellationToken.None);
@@ -114,16 +105,16 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task List_PagesThroughEveryObjectOfThePrefix_AndNothingElse()
         {
-            var bucket = await _s3.NewBucketAsync();
+            var bucket = await S3.NewBucketAsync();
             var handler = new RecordingHandler();
-            using var store = _s3.Store($"s3://{bucket}/backups/", handler, o => o.ListPageSize = 2);
+            using var store = S3.Store($"s3://{bucket}/backups/", handler, o => o.ListPageSize = 2);
             var names = Enumerable.Range(1, 7).Select(i => $"cache_{i}.rdb").ToList();
             foreach (var name in names)
             {
-                await _s3.Raw.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "backups/" + name, ContentBody = name });
+                await S3.Raw.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "backups/" + name, ContentBody = name });
             }
-            await _s3.Raw.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "backups/older/deep.rdb", ContentBody = "x" });
-            await _s3.Raw.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "elsewhere.rdb", ContentBody = "x" });
+            await S3.Raw.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "backups/older/deep.rdb", ContentBody = "x" });
+            await S3.Raw.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "elsewhere.rdb", ContentBody = "x" });
 
             var listed = new List<StoredObject>();
             await foreach (var item in store.ListAsync(CancellationToken.None))
@@ -141,8 +132,8 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task Delete_RemovesTheObject_AndDeletingAnAbsentObjectIsNotAnError()
         {
-            var bucket = await _s3.NewBucketAsync();
-            using var store = _s3.Store($"s3://{bucket}/p");
+            var bucket = await S3.NewBucketAsync();
+            using var store = S3.Store($"s3://{bucket}/p");
             await store.PutAsync("gone.rdb", new MemoryStream(new byte[] { 1, 2, 3 }), null, CancellationToken.None);
             Assert.NotNull(await store.GetAsync("gone.rdb", CancellationToken.None));
 
@@ -158,9 +149,9 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task Upload_WhoseSourceFailsMidway_AbortsTheMultipartUpload_LeavingNothing()
         {
-            var bucket = await _s3.NewBucketAsync();
+            var bucket = await S3.NewBucketAsync();
             var handler = new RecordingHandler();
-            using var store = _s3.Store($"s3://{bucket}", handler);
+            using var store = S3.Store($"s3://{bucket}", handler);
             var source = new ForwardOnlyStream(S3TestEnvironment.RandomBytes(12 * MiB, seed: 4), failAtEnd: true);
 
             var error = await Assert.ThrowsAsync<IOException>(() => store.PutAsync("broken.rdb", source, null, CancellationToken.None));
@@ -168,15 +159,15 @@ namespace RedisRecovery.Tests.Storage
             Assert.Contains("simulated", error.Message);
             Assert.Contains(handler.Requests, r => r.Method == "DELETE" && r.HasQuery("uploadId"));
             Assert.Null(await store.GetAsync("broken.rdb", CancellationToken.None));
-            Assert.True(await _s3.BucketIsEmptyWithoutPendingUploadsAsync(bucket), "an object or an open multipart upload was left behind");
+            Assert.True(await S3.BucketIsEmptyWithoutPendingUploadsAsync(bucket), "an object or an open multipart upload was left behind");
         }
 
         [Fact]
         public async Task Upload_CancelledAfterTheFirstPart_AbortsTheMultipartUpload_LeavingNothing()
         {
-            var bucket = await _s3.NewBucketAsync();
+            var bucket = await S3.NewBucketAsync();
             var handler = new RecordingHandler();
-            using var store = _s3.Store($"s3://{bucket}", handler, o => o.Parallelism = 1);
+            using var store = S3.Store($"s3://{bucket}", handler, o => o.Parallelism = 1);
             using var cancel = new CancellationTokenSource();
             var progress = new SyncProgress(new List<long>(), _ => cancel.Cancel());
 
@@ -185,28 +176,28 @@ namespace RedisRecovery.Tests.Storage
 
             Assert.InRange(handler.Requests.Count(r => r.IsUploadPart), 1, 2);
             Assert.Contains(handler.Requests, r => r.Method == "DELETE" && r.HasQuery("uploadId"));
-            Assert.True(await _s3.BucketIsEmptyWithoutPendingUploadsAsync(bucket), "an object or an open multipart upload was left behind");
+            Assert.True(await S3.BucketIsEmptyWithoutPendingUploadsAsync(bucket), "an object or an open multipart upload was left behind");
         }
 
         [Fact]
         public async Task PendingMultipartUpload_KeepsTheBucketFromBeingDeleted_SoTheLeftoverProbeCanFail()
         {
-            var bucket = await _s3.NewBucketAsync();
-            await _s3.Raw.InitiateMultipartUploadAsync(bucket, "left-open.rdb");
+            var bucket = await S3.NewBucketAsync();
+            await S3.Raw.InitiateMultipartUploadAsync(bucket, "left-open.rdb");
 
-            Assert.False(await _s3.BucketIsEmptyWithoutPendingUploadsAsync(bucket));
+            Assert.False(await S3.BucketIsEmptyWithoutPendingUploadsAsync(bucket));
         }
 
         [Fact]
         public async Task Upload_RetriesAPartTheServerAnsweredWith503_AndSucceeds()
         {
-            var bucket = await _s3.NewBucketAsync();
+            var bucket = await S3.NewBucketAsync();
             var handler = new RecordingHandler();
             var failed = 0;
             handler.Intercept = r => r.IsUploadPart && r.Uri.Query.Contains("partNumber=2") && Interlocked.Exchange(ref failed, 1) == 0
                 ? RecordingHandler.S3Error(HttpStatusCode.ServiceUnavailable, "SlowDown", "Please reduce your request rate.")
                 : null;
-            using var store = _s3.Store($"s3://{bucket}", handler);
+            using var store = S3.Store($"s3://{bucket}", handler);
             var content = S3TestEnvironment.RandomBytes(11 * MiB, seed: 6);
 
             var uploaded = await store.UploadAsync("retried.rdb", new ForwardOnlyStream(content), null, CancellationToken.None);
@@ -221,11 +212,11 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task Download_OfAnObjectWhoseBytesDoNotMatchItsChecksum_FailsWithChecksumMismatch()
         {
-            var bucket = await _s3.NewBucketAsync();
-            using var store = _s3.Store($"s3://{bucket}");
+            var bucket = await S3.NewBucketAsync();
+            using var store = S3.Store($"s3://{bucket}");
             var stored = S3TestEnvironment.RandomBytes(70_000, seed: 7);
             // fauxqs records the checksum it is given without checking it, which lets a test plant damaged bytes.
-            await _s3.Raw.PutObjectAsync(new PutObjectRequest
+            await S3.Raw.PutObjectAsync(new PutObjectRequest
             {
                 BucketName = bucket,
                 Key = "damaged.rdb",
@@ -243,15 +234,15 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task Download_OfAMultipartObjectWhosePartsDoNotMatchTheCompositeChecksum_FailsWithChecksumMismatch()
         {
-            var bucket = await _s3.NewBucketAsync();
-            using var store = _s3.Store($"s3://{bucket}");
+            var bucket = await S3.NewBucketAsync();
+            using var store = S3.Store($"s3://{bucket}");
             var start = new InitiateMultipartUploadRequest { BucketName = bucket, Key = "parts.rdb", ChecksumAlgorithm = Amazon.S3.ChecksumAlgorithm.SHA256 };
             start.Metadata["rr-part-size"] = (5 * MiB).ToString();
-            var uploadId = (await _s3.Raw.InitiateMultipartUploadAsync(start)).UploadId;
+            var uploadId = (await S3.Raw.InitiateMultipartUploadAsync(start)).UploadId;
             var etags = new List<PartETag>();
             foreach (var (number, length) in new[] { (1, 5 * MiB), (2, 1000) })
             {
-                var part = await _s3.Raw.UploadPartAsync(new UploadPartRequest
+                var part = await S3.Raw.UploadPartAsync(new UploadPartRequest
                 {
                     BucketName = bucket, Key = "parts.rdb", UploadId = uploadId, PartNumber = number,
                     InputStream = new MemoryStream(S3TestEnvironment.RandomBytes(length, seed: number)),
@@ -262,7 +253,7 @@ namespace RedisRecovery.Tests.Storage
             }
             var complete = new CompleteMultipartUploadRequest { BucketName = bucket, Key = "parts.rdb", UploadId = uploadId };
             complete.AddPartETags(etags);
-            await _s3.Raw.CompleteMultipartUploadAsync(complete);
+            await S3.Raw.CompleteMultipartUploadAsync(complete);
 
             var error = await Assert.ThrowsAsync<RedisRecoveryException>(() =>
                 store.DownloadAsync("parts.rdb", Stream.Null, null, null, CancellationToken.None));
@@ -273,8 +264,8 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task Download_NotMatchingTheSidecarSha_FailsWithChecksumMismatch()
         {
-            var bucket = await _s3.NewBucketAsync();
-            using var store = _s3.Store($"s3://{bucket}");
+            var bucket = await S3.NewBucketAsync();
+            using var store = S3.Store($"s3://{bucket}");
             await store.PutAsync("a.rdb", new MemoryStream(S3TestEnvironment.RandomBytes(6 * MiB, seed: 8)), null, CancellationToken.None);
 
             var error = await Assert.ThrowsAsync<RedisRecoveryException>(() =>
@@ -288,7 +279,7 @@ namespace RedisRecovery.Tests.Storage
         public async Task Upload_WhoseStoredObjectDoesNotMatchWhatWasSent_FailsAndDeletesIt(long reportedSize, string? reportedChecksum, string errorId)
         {
             // The verifying HEAD is answered by the test with the facts of a damaged object; fauxqs stored the real one.
-            var bucket = await _s3.NewBucketAsync();
+            var bucket = await S3.NewBucketAsync();
             var handler = new RecordingHandler
             {
                 Intercept = r =>
@@ -307,7 +298,7 @@ namespace RedisRecovery.Tests.Storage
                     return response;
                 },
             };
-            using var store = _s3.Store($"s3://{bucket}", handler);
+            using var store = S3.Store($"s3://{bucket}", handler);
 
             var error = await Assert.ThrowsAsync<RedisRecoveryException>(() =>
                 store.PutAsync("checked.rdb", new MemoryStream(new byte[1000]), null, CancellationToken.None));
@@ -315,7 +306,7 @@ namespace RedisRecovery.Tests.Storage
             Assert.Equal(errorId, error.ErrorId);
             Assert.Equal(FailureKind.CorruptData, error.Kind);
             Assert.Contains(handler.Requests, r => r.Method == "DELETE" && r.Uri.AbsolutePath.EndsWith("/checked.rdb"));
-            Assert.True(await _s3.BucketIsEmptyWithoutPendingUploadsAsync(bucket));
+            Assert.True(await S3.BucketIsEmptyWithoutPendingUploadsAsync(bucket));
         }
 
         [Theory]
@@ -324,9 +315,9 @@ namespace RedisRecovery.Tests.Storage
         public async Task Upload_SendsServerSideEncryptionAndStorageClassHeaders_OnPutAndMultipart(
             S3ServerSideEncryption encryption, string? kmsKey, string expectedHeader, string? storageClass)
         {
-            var bucket = await _s3.NewBucketAsync();
+            var bucket = await S3.NewBucketAsync();
             var handler = new RecordingHandler();
-            using var store = _s3.Store($"s3://{bucket}", handler, o =>
+            using var store = S3.Store($"s3://{bucket}", handler, o =>
             {
                 o.ServerSideEncryption = encryption;
                 o.KmsKeyId = kmsKey;
@@ -354,9 +345,9 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task Upload_OverPlainHttp_SignsThePayload_WithTheSha256OfItsChecksumHeader()
         {
-            var bucket = await _s3.NewBucketAsync();
+            var bucket = await S3.NewBucketAsync();
             var handler = new RecordingHandler();
-            using var store = _s3.Store($"s3://{bucket}", handler);
+            using var store = S3.Store($"s3://{bucket}", handler);
 
             await store.PutAsync("small.rdb", new MemoryStream(new byte[1000]), null, CancellationToken.None);
             await store.PutAsync("large.rdb", new MemoryStream(new byte[6 * MiB]), null, CancellationToken.None);
@@ -384,7 +375,7 @@ namespace RedisRecovery.Tests.Storage
                     return answer;
                 },
             };
-            using var store = _s3.Store("s3://offsite-bucket", handler, o =>
+            using var store = S3.Store("s3://offsite-bucket", handler, o =>
             {
                 o.EndpointUrl = new Uri("https://s3.example.test/");
                 o.UseServerChecksums = serverChecksums;
@@ -408,7 +399,7 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task MissingBucket_IsReportedAsBucketNotFound_ByListPutAndGet()
         {
-            using var store = _s3.Store("s3://rr-no-such-bucket-here/x");
+            using var store = S3.Store("s3://rr-no-such-bucket-here/x");
 
             var list = await Assert.ThrowsAsync<RedisRecoveryException>(async () =>
             {
@@ -436,9 +427,9 @@ namespace RedisRecovery.Tests.Storage
         public async Task ServerRefusals_BecomeClearErrors(HttpStatusCode status, string code, string errorId, FailureKind kind)
         {
             // fauxqs neither authenticates nor knows regions: these answers are the documented S3 error bodies, injected.
-            var bucket = await _s3.NewBucketAsync();
+            var bucket = await S3.NewBucketAsync();
             var handler = new RecordingHandler { Intercept = _ => RecordingHandler.S3Error(status, code, "injected by the test") };
-            using var store = _s3.Store($"s3://{bucket}", handler);
+            using var store = S3.Store($"s3://{bucket}", handler);
 
             var error = await Assert.ThrowsAsync<RedisRecoveryException>(() =>
                 store.PutAsync("a.rdb", new MemoryStream(new byte[10]), null, CancellationToken.None));

@@ -14,24 +14,15 @@ namespace RedisRecovery.Tests.Storage
 {
     /// <summary>Downloads as parallel ranged GETs, against fauxqs: order, sizes, a replaced object, broken bodies, the memory bound.</summary>
     [Collection(S3ServerCollection.Name)]
-    public sealed class S3RangedDownloadTests : IDisposable
+    public sealed class S3RangedDownloadTests : S3ServerTest
     {
         private const int MiB = 1024 * 1024;
         private const int Part = 5 * MiB;
-        private readonly S3ServerProcess _server;
-        private readonly ITestOutputHelper _output;
-        private readonly int _logMark;
-        private readonly S3TestEnvironment _s3;
 
         public S3RangedDownloadTests(S3ServerProcess server, ITestOutputHelper output)
+            : base(server, output)
         {
-            _server = server;
-            _output = output;
-            _logMark = server.LogMark;
-            _s3 = new S3TestEnvironment(server);
         }
-
-        public void Dispose() => _server.WriteLogSince(_logMark, _output);
 
         [Theory]
         [InlineData(0, 0)]
@@ -42,9 +33,9 @@ namespace RedisRecovery.Tests.Storage
         [InlineData(3 * Part + 7, 4)]
         public async Task Download_DeliversEveryByteInOrder_OneRangedGetPerPart(int size, int ranges)
         {
-            var bucket = await _s3.NewBucketAsync();
+            var bucket = await S3.NewBucketAsync();
             var handler = new RecordingHandler();
-            using var store = _s3.Store($"s3://{bucket}", handler);
+            using var store = S3.Store($"s3://{bucket}", handler);
             var content = S3TestEnvironment.RandomBytes(size, seed: size);
             var uploaded = await store.UploadAsync("a.rdb", new MemoryStream(content), null, CancellationToken.None);
 
@@ -67,14 +58,14 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task Download_OfAnObjectReplacedMidway_FailsWithObjectChanged()
         {
-            var bucket = await _s3.NewBucketAsync();
-            using var store = _s3.Store($"s3://{bucket}", adjust: o => o.Parallelism = 1);
+            var bucket = await S3.NewBucketAsync();
+            using var store = S3.Store($"s3://{bucket}", adjust: o => o.Parallelism = 1);
             await store.PutAsync("a.rdb", new MemoryStream(S3TestEnvironment.RandomBytes(2 * Part + 1, seed: 1)), null, CancellationToken.None);
 
             await using var read = await store.OpenReadAsync("a.rdb", ReadIntegrity.StoreChecks, CancellationToken.None);
             var first = new byte[Part];
             Assert.Equal(Part, await ReadFullyAsync(read, first));
-            await _s3.Raw.PutObjectAsync(new PutObjectRequest
+            await S3.Raw.PutObjectAsync(new PutObjectRequest
             {
                 BucketName = bucket, Key = "a.rdb", InputStream = new MemoryStream(S3TestEnvironment.RandomBytes(2 * Part + 1, seed: 2)),
             });
@@ -88,7 +79,7 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task Download_WhoseRangeBodyBreaksMidway_FetchesThatRangeAgain_AndDeliversTheObject()
         {
-            var bucket = await _s3.NewBucketAsync();
+            var bucket = await S3.NewBucketAsync();
             var broken = 0;
             var handler = new RecordingHandler
             {
@@ -96,7 +87,7 @@ namespace RedisRecovery.Tests.Storage
                     ? 1000
                     : null,
             };
-            using var store = _s3.Store($"s3://{bucket}", handler);
+            using var store = S3.Store($"s3://{bucket}", handler);
             var content = S3TestEnvironment.RandomBytes(3 * Part, seed: 3);
             var uploaded = await store.UploadAsync("a.rdb", new MemoryStream(content), null, CancellationToken.None);
 
@@ -111,9 +102,9 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task Download_WhoseRangeBodyKeepsBreaking_FailsAfterItsRetries_AsAConnectionFailure()
         {
-            var bucket = await _s3.NewBucketAsync();
+            var bucket = await S3.NewBucketAsync();
             var handler = new RecordingHandler { BreakBodyAfter = r => r.IsRangedGet ? 10 : null };
-            using var store = _s3.Store($"s3://{bucket}", handler, o => o.MaxRetries = 2);
+            using var store = S3.Store($"s3://{bucket}", handler, o => o.MaxRetries = 2);
             await store.PutAsync("a.rdb", new MemoryStream(S3TestEnvironment.RandomBytes(1000, seed: 4)), null, CancellationToken.None);
 
             var error = await Assert.ThrowsAsync<RedisRecoveryException>(() => store.DownloadAsync("a.rdb", Stream.Null, null, null, CancellationToken.None));
@@ -125,8 +116,8 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task Download_WhoseBytesDifferFromTheSidecarSha_FailsWithChecksumMismatch_BeforeEndOfStream()
         {
-            var bucket = await _s3.NewBucketAsync();
-            using var store = _s3.Store($"s3://{bucket}");
+            var bucket = await S3.NewBucketAsync();
+            using var store = S3.Store($"s3://{bucket}");
             var content = S3TestEnvironment.RandomBytes(Part + 10, seed: 5);
             await store.PutAsync("a.rdb", new MemoryStream(content), null, CancellationToken.None);
             var otherSha = Convert.ToHexString(SHA256.HashData(content.AsSpan(1))).ToLowerInvariant();
@@ -140,9 +131,9 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task Download_ReadingSlowly_FetchesNoMoreRangesThanItsParallelism_AheadOfTheReader()
         {
-            var bucket = await _s3.NewBucketAsync();
+            var bucket = await S3.NewBucketAsync();
             var handler = new RecordingHandler();
-            using var store = _s3.Store($"s3://{bucket}", handler, o => o.Parallelism = 2);
+            using var store = S3.Store($"s3://{bucket}", handler, o => o.Parallelism = 2);
             var content = S3TestEnvironment.RandomBytes(6 * Part, seed: 6);
             await store.PutAsync("a.rdb", new MemoryStream(content), null, CancellationToken.None);
 
@@ -162,8 +153,8 @@ namespace RedisRecovery.Tests.Storage
         [Fact]
         public async Task Download_Cancelled_StopsWithOperationCanceled()
         {
-            var bucket = await _s3.NewBucketAsync();
-            using var store = _s3.Store($"s3://{bucket}", adjust: o => o.Parallelism = 1);
+            var bucket = await S3.NewBucketAsync();
+            using var store = S3.Store($"s3://{bucket}", adjust: o => o.Parallelism = 1);
             await store.PutAsync("a.rdb", new MemoryStream(S3TestEnvironment.RandomBytes(3 * Part, seed: 7)), null, CancellationToken.None);
             using var cancel = new CancellationTokenSource();
             var progress = new CancelAfterFirstReport(cancel);
