@@ -49,15 +49,20 @@ namespace RedisRecovery.Rdb
     /// </summary>
     public static class RdbDigest
     {
+        private const long ProgressStep = 32L * 1024 * 1024;
+        private const string ProgressActivity = "Computing the DEBUG DIGEST of an RDB file";
+
         /// <summary>The digest of the dataset in the RDB at <paramref name="path"/> as a server loading it at
         /// <paramref name="now"/> (default: now) would report it.</summary>
-        public static async Task<RdbDigestResult> ComputeAsync(string path, DateTimeOffset? now = null, CancellationToken cancellationToken = default)
+        public static async Task<RdbDigestResult> ComputeAsync(string path, DateTimeOffset? now = null, IProgress<OperationProgress>? progress = null,
+            CancellationToken cancellationToken = default)
         {
+            var total = new FileInfo(path).Length;
             using var reader = new RdbReader(
                 new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan),
                 new RdbReaderOptions { SourceName = Path.GetFullPath(path), BaseOffset = 0 });
             var nowMs = (now ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds();
-            return await ComputeAsync(reader, entry => entry.Database, nowMs, cancellationToken).ConfigureAwait(false);
+            return await ComputeAsync(reader, entry => entry.Database, nowMs, cancellationToken, progress, total).ConfigureAwait(false);
         }
 
         /// <summary>
@@ -65,13 +70,20 @@ namespace RedisRecovery.Rdb
         /// to leave the key out), as a server holding exactly those keys would report it. Keys expired at
         /// <paramref name="nowMs"/> are left out, as a loading server drops them.
         /// </summary>
-        internal static async Task<RdbDigestResult> ComputeAsync(RdbReader reader, Func<RdbEntry, int?> databaseOf, long nowMs, CancellationToken cancellationToken)
+        internal static async Task<RdbDigestResult> ComputeAsync(RdbReader reader, Func<RdbEntry, int?> databaseOf, long nowMs, CancellationToken cancellationToken,
+            IProgress<OperationProgress>? progress = null, long? total = null)
         {
             var watch = Stopwatch.StartNew();
+            var nextReport = ProgressStep;
             using var builder = new RdbDigestBuilder();
             await reader.ReadHeaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadEntryAsync(cancellationToken).ConfigureAwait(false) is RdbEntry entry)
             {
+                if (progress != null && reader.Position >= nextReport)
+                {
+                    nextReport = reader.Position + ProgressStep;
+                    progress.Report(new OperationProgress(ProgressActivity, $"{reader.SourceName}: {builder.Keys} keys", reader.Position, total));
+                }
                 if (entry.ExpiresAtMs is long expiry && expiry < nowMs || databaseOf(entry) is not int database)
                 {
                     continue;
@@ -99,6 +111,7 @@ namespace RedisRecovery.Rdb
                 }
                 builder.EndKey();
             }
+            progress?.Report(new OperationProgress(ProgressActivity, $"{reader.SourceName}: {builder.Keys} keys", total ?? reader.Position, total ?? reader.Position));
             return new RdbDigestResult(builder.Finish(), null, builder.Keys, builder.HasFractionalScores, watch.Elapsed);
         }
     }

@@ -102,7 +102,7 @@ namespace RedisRecovery.Rdb
             {
                 if (check.IsValid)
                 {
-                    var digest = await RdbDigest.ComputeAsync(path, options.Now, cancellationToken).ConfigureAwait(false);
+                    var digest = await RdbDigest.ComputeAsync(path, options.Now, progress, cancellationToken).ConfigureAwait(false);
                     check.Digest = digest.Digest;
                     check.DigestUnknownReason = digest.UnknownReason;
                 }

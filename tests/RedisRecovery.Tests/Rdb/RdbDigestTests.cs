@@ -61,6 +61,22 @@ namespace RedisRecovery.Tests.Rdb
         }
 
         [Fact]
+        public async Task TestRdbFileWithDigest_ReportsTheDigestPassAsProgress_ToTheFilesEnd()
+        {
+            var fixture = FixtureManifest.Get("public/cupcake__rdb/keys_with_mixed_expiry.rdb");
+            var reports = new List<OperationProgress>();
+
+            var check = await RdbFileChecker.CheckFileAsync(fixture.FullPath, new RdbCheckOptions { Digest = true },
+                new SynchronousProgress<OperationProgress>(reports.Add));
+
+            Assert.NotNull(check.Digest);
+            var last = reports.Last();
+            Assert.Contains("DIGEST", last.Activity);
+            Assert.Equal(new FileInfo(fixture.FullPath).Length, last.Completed);
+            Assert.Equal(last.Total, last.Completed);
+        }
+
+        [Fact]
         public async Task Digest_OfEmptyDataset_IsFortyZeros()
         {
             var result = await RdbDigest.ComputeAsync(FixtureManifest.Get("public/HDT3213__rdb/empty_database.rdb").FullPath);
