@@ -142,7 +142,7 @@ namespace RedisRecovery.PowerShell.Commands
             var journal = Journal is null ? null : GetUnresolvedProviderPathFromPSPath(Journal);
             if (!LocalBackupCopy.IsNeededFor(Path))
             {
-                Restore(GetUnresolvedProviderPathFromPSPath(Path), target, journal, confirmed: false);
+                Restore(GetUnresolvedProviderPathFromPSPath(Path), origin: null, target, journal, confirmed: false);
                 return;
             }
             // Asked before the download: a -WhatIf (or a "no") must not first fetch and decrypt a backup of many GiB.
@@ -162,17 +162,19 @@ namespace RedisRecovery.PowerShell.Commands
             }
             using (local)
             {
-                Restore(local.Path, target, journal, confirmed: true);
+                Restore(local.Path, new RestoreSourceOrigin(local.OriginalName, local.Backup.Sha256), target, journal, confirmed: true);
             }
         }
 
-        /// <summary>Restores <paramref name="source"/>, a local file; asks first unless the caller already did.</summary>
-        private void Restore(string source, RedisConnectionOptions target, string? journal, bool confirmed)
+        /// <summary>Restores <paramref name="source"/>, a local file (a copy of <paramref name="origin"/> when that is set);
+        /// asks first unless the caller already did.</summary>
+        private void Restore(string source, RestoreSourceOrigin? origin, RedisConnectionOptions target, string? journal, bool confirmed)
         {
+            var sourceName = origin?.Name ?? source;
             try
             {
                 // Built on the pipeline thread (they resolve PowerShell paths); only the callbacks need the engine's hooks.
-                RestoreOptions Options(EngineHooks hooks) => CreateOptions(source, target, journal, hooks);
+                RestoreOptions Options(EngineHooks hooks) => CreateOptions(source, origin, target, journal, hooks);
                 if (!confirmed && !ShouldProcess(target.Endpoint.ToString(), Describe(source, Options)))
                 {
                     return;
@@ -188,11 +190,11 @@ namespace RedisRecovery.PowerShell.Commands
             catch (RestoreInterruptedException interrupted)
             {
                 WriteObject(interrupted.PartialResult);
-                WriteError(ToErrorRecord(interrupted, source));
+                WriteError(ToErrorRecord(interrupted, sourceName));
             }
             catch (Exception exception) when (exception is RedisRecoveryException or System.IO.IOException or UnauthorizedAccessException)
             {
-                WriteError(ToErrorRecord(exception, source));
+                WriteError(ToErrorRecord(exception, sourceName));
             }
         }
 
@@ -216,23 +218,25 @@ namespace RedisRecovery.PowerShell.Commands
                 (KeyConflict == KeyConflictPolicy.Replace ? ", replacing keys that exist" : string.Empty);
         }
 
-        private RestoreOptions CreateOptions(string source, RedisConnectionOptions target, string? journal, EngineHooks hooks) => new(source, target)
-        {
-            Mode = Mode,
-            KeyConflict = KeyConflict,
-            Force = Force,
-            FlushTarget = FlushTarget,
-            Database = Database,
-            TargetDatabase = TargetDatabase,
-            KeyPattern = KeyPattern,
-            MaxOpsPerSecond = MaxOpsPerSecond,
-            JournalPath = journal,
-            ToTimestamp = ToTimestamp,
-            BeforeCommand = BeforeCommand,
-            SkipDigest = SkipDigest,
-            StopServer = OnPipelineThread(StopCommand, hooks),
-            StartServer = OnPipelineThread(StartCommand, hooks),
-        };
+        private RestoreOptions CreateOptions(string source, RestoreSourceOrigin? origin, RedisConnectionOptions target, string? journal, EngineHooks hooks) =>
+            new(source, target)
+            {
+                Origin = origin,
+                Mode = Mode,
+                KeyConflict = KeyConflict,
+                Force = Force,
+                FlushTarget = FlushTarget,
+                Database = Database,
+                TargetDatabase = TargetDatabase,
+                KeyPattern = KeyPattern,
+                MaxOpsPerSecond = MaxOpsPerSecond,
+                JournalPath = journal,
+                ToTimestamp = ToTimestamp,
+                BeforeCommand = BeforeCommand,
+                SkipDigest = SkipDigest,
+                StopServer = OnPipelineThread(StopCommand, hooks),
+                StartServer = OnPipelineThread(StartCommand, hooks),
+            };
 
         /// <summary>An engine callback that runs the scriptblock on the pipeline thread and completes when it has run.</summary>
         private static Func<CancellationToken, Task>? OnPipelineThread(ScriptBlock? script, EngineHooks hooks) =>

@@ -15,11 +15,15 @@ namespace RedisRecovery.Backup
     {
         private readonly string _directory;
 
-        private LocalBackupCopy(string directory, RdbBackup backup)
+        private LocalBackupCopy(string directory, RdbBackup backup, string originalName)
         {
             _directory = directory;
             Backup = backup;
+            OriginalName = originalName;
         }
+
+        /// <summary>The backup this is a copy of, as a user names it (s3://bucket/prefix/name, or the encrypted file).</summary>
+        public string OriginalName { get; }
 
         /// <summary>The plain copy (Verified), in the temporary directory.</summary>
         public RdbBackup Backup { get; }
@@ -47,7 +51,7 @@ namespace RedisRecovery.Backup
                 var copy = await BackupCopier.CopyAsync(source, fileName, new LocalDirectoryStore(directory), options, progress, log, cancellationToken)
                     .ConfigureAwait(false);
                 log.Verbose($"Working on a verified local copy of {source.Location}/{fileName}: {copy.Path}.");
-                return new LocalBackupCopy(directory, copy);
+                return new LocalBackupCopy(directory, copy, $"{source.Location}/{fileName}");
             }
             catch
             {

@@ -67,7 +67,7 @@ namespace RedisRecovery.Restore
         {
             try
             {
-                using var reader = RedisRestorer.OpenRdb(options.SourcePath, options.LargeValueThreshold);
+                using var reader = RedisRestorer.OpenRdb(options.SourcePath, options.SourceName, options.LargeValueThreshold);
                 return (await RdbDigest.ComputeAsync(reader, databaseOf, now.ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false), null);
             }
             catch (RedisRecoveryException exception)

@@ -63,7 +63,7 @@ namespace RedisRecovery.Restore
             }
             // Counted before the server goes down: a damaged backup must stop the swap while nothing has changed.
             var now = options.Now ?? DateTimeOffset.UtcNow;
-            var expected = await CountKeysAsync(options.SourcePath, now, cancellationToken).ConfigureAwait(false);
+            var expected = await CountKeysAsync(options, now, cancellationToken).ConfigureAwait(false);
             var moved = new List<string>();
             var step = 0;
             void Report(string what)
@@ -205,7 +205,7 @@ namespace RedisRecovery.Restore
             }
             return new FileSwapPlan
             {
-                Source = Path.GetFullPath(options.SourcePath),
+                Source = options.SourceName,
                 Target = options.Target.Endpoint.ToString(),
                 DumpPath = dumpPath,
                 ConfigFile = configFile,
@@ -216,12 +216,12 @@ namespace RedisRecovery.Restore
         }
 
         /// <summary>Keys per database that a server loading the file keeps (not those already expired).</summary>
-        private static async Task<Dictionary<int, long>> CountKeysAsync(string path, DateTimeOffset now, CancellationToken cancellationToken)
+        private static async Task<Dictionary<int, long>> CountKeysAsync(RestoreOptions options, DateTimeOffset now, CancellationToken cancellationToken)
         {
             var counts = new Dictionary<int, long>();
             using var reader = new Rdb.RdbReader(
-                new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan),
-                new Rdb.RdbReaderOptions { SourceName = Path.GetFullPath(path), BaseOffset = 0, CaptureValues = false });
+                new FileStream(options.SourcePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan),
+                new Rdb.RdbReaderOptions { SourceName = options.SourceName, BaseOffset = 0, CaptureValues = false });
             while (await reader.ReadEntryAsync(cancellationToken).ConfigureAwait(false) is { } entry)
             {
                 if (!entry.IsExpiredAt(now))

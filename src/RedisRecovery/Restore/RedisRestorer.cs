@@ -34,7 +34,7 @@ namespace RedisRecovery.Restore
             var connection = WithInFlightLimit(options);
             await using var target = await RestoreTarget.ConnectAsync(connection, options.MaxOpsPerSecond, cancellationToken).ConfigureAwait(false);
             var journal = options.JournalPath is { } journalPath
-                ? RestoreJournal.Open(journalPath, RestoreJournal.IdentityOf(options.SourcePath), target.Address)
+                ? RestoreJournal.Open(journalPath, options.SourceIdentity, target.Address)
                 : null;
             var targetDatabases = TargetDatabases(options);
             var before = await target.KeyspaceAsync(cancellationToken).ConfigureAwait(false);
@@ -78,7 +78,7 @@ namespace RedisRecovery.Restore
             {
                 if (kind == RestoreSourceKind.Rdb)
                 {
-                    using var reader = OpenRdb(options.SourcePath, options.LargeValueThreshold);
+                    using var reader = OpenRdb(options.SourcePath, options.SourceName, options.LargeValueThreshold);
                     await session.RestoreRdbAsync(reader, 0, cancellationToken).ConfigureAwait(false);
                 }
                 else
@@ -152,13 +152,13 @@ namespace RedisRecovery.Restore
         /// <summary>The file is read front to back once: large reads mean fewer system calls per key (measured with bench/restore.sh).</summary>
         private const int ReadBufferSize = 1024 * 1024;
 
-        internal static RdbReader OpenRdb(string path, int largeValueThreshold) =>
+        internal static RdbReader OpenRdb(string path, string sourceName, int largeValueThreshold) =>
             new(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan),
-                new RdbReaderOptions { SourceName = Path.GetFullPath(path), BaseOffset = 0, LargeValueThreshold = largeValueThreshold, BufferSize = ReadBufferSize });
+                new RdbReaderOptions { SourceName = sourceName, BaseOffset = 0, LargeValueThreshold = largeValueThreshold, BufferSize = ReadBufferSize });
 
         internal static RestoreResult NewResult(RestoreOptions options, RestoreSourceKind kind) => new()
         {
-            Source = Path.GetFullPath(options.SourcePath),
+            Source = options.SourceName,
             Target = options.Target.Endpoint.ToString(),
             Mode = options.Mode,
             SourceKind = kind,
@@ -166,7 +166,7 @@ namespace RedisRecovery.Restore
 
         private static RestoreSourceKind Validate(RestoreOptions options)
         {
-            RedisRecoveryException Invalid(string message) => new(RestoreErrorIds.InvalidOptions, FailureKind.InvalidArgument, message) { Target = options.SourcePath };
+            RedisRecoveryException Invalid(string message) => new(RestoreErrorIds.InvalidOptions, FailureKind.InvalidArgument, message) { Target = options.SourceName };
             var kind = options.SourceKind == RestoreSourceKind.Auto ? DetectSourceKind(options.SourcePath) : options.SourceKind;
             if ((options.ToTimestamp != null || options.BeforeCommand != null) && kind != RestoreSourceKind.Aof)
             {
@@ -267,7 +267,7 @@ namespace RedisRecovery.Restore
             var first = reader.Files[0];
             if (StartsWithRdb(first.FullPath))
             {
-                using var preamble = OpenRdb(first.FullPath, options.LargeValueThreshold);
+                using var preamble = OpenRdb(first.FullPath, first.FullPath, options.LargeValueThreshold);
                 await session.RestoreRdbAsync(preamble, 0, cancellationToken).ConfigureAwait(false);
             }
             await session.ReplayAofAsync(reader, stopPart, stopOffset, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 using RedisRecovery.Resp;
@@ -46,6 +47,21 @@ namespace RedisRecovery.Restore
 
         /// <summary>An RDB file, a single-file AOF, or a multi-part AOF directory (or its manifest).</summary>
         public string SourcePath { get; }
+
+        /// <summary>
+        /// Set when <see cref="SourcePath"/> is a verified temporary copy of a backup held elsewhere (an S3 object, a
+        /// decrypted file): the result, error messages and the journal name that backup, not the copy, so a restore
+        /// interrupted mid-way resumes from a new copy of the same backup.
+        /// </summary>
+        public RestoreSourceOrigin? Origin { get; init; }
+
+        /// <summary>How results and errors name the source.</summary>
+        internal string SourceName => Origin?.Name ?? Path.GetFullPath(SourcePath);
+
+        /// <summary>What a journal checks it was written for: the same backup, however it reached this machine.</summary>
+        internal string SourceIdentity => Origin is { } origin
+            ? FormattableString.Invariant($"{origin.Name}|sha256:{origin.Sha256}")
+            : RestoreJournal.IdentityOf(SourcePath);
 
         public RestoreSourceKind SourceKind { get; init; }
 
@@ -114,5 +130,19 @@ namespace RedisRecovery.Restore
 
         /// <summary>FileSwap: how long to wait for the server to come back and finish loading.</summary>
         public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    }
+
+    /// <summary>The backup a restore's local copy was made from, as the user named it, and its SHA-256.</summary>
+    public sealed class RestoreSourceOrigin
+    {
+        public RestoreSourceOrigin(string name, string? sha256)
+        {
+            Name = name ?? throw new ArgumentNullException(nameof(name));
+            Sha256 = sha256;
+        }
+
+        public string Name { get; }
+
+        public string? Sha256 { get; }
     }
 }

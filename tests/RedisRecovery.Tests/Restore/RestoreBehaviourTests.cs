@@ -230,6 +230,50 @@ namespace RedisRecovery.Tests.Restore
         }
 
         [Fact]
+        public async Task Journal_OfACopyOfABackup_ResumesFromANewCopyOfTheSameBackup_AndTheResultNamesTheBackup()
+        {
+            // A restore from S3 (or of an encrypted file) reads a verified temporary copy, made again on every run.
+            const int keys = 20_000;
+            using var source = await SnapshotAsync($"DEBUG POPULATE {keys} key 64");
+            await using var target = await RestoreTestKit.StartTargetAsync(_output);
+            var origin = new RestoreSourceOrigin("s3://backups/nightly/cache-6379_20261205T020000Z.rdb",
+                Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(source.Path))));
+            var journal = Path.Combine(source.Directory, "restore.journal");
+            var firstCopy = Path.Combine(source.Directory, "copy-1.rdb");
+            File.Copy(source.Path, firstCopy);
+            var connection = RestoreTestKit.Options(source.Path, target).Target;
+
+            var restore = RedisRestorer.RestoreAsync(new RestoreOptions(firstCopy, connection) { Origin = origin, JournalPath = journal, MaxOpsPerSecond = 4_000 });
+            await using (var killer = await RestoreTestKit.ConnectAsync(target))
+            {
+                while ((await RestoreTestKit.KeyspaceAsync(target)).Values.Sum() < keys / 2)
+                {
+                    await Task.Delay(20);
+                }
+                Assert.False(restore.IsCompleted, "the throttled restore finished before it could be interrupted");
+                await killer.ExecuteAsync("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+            }
+            var interrupted = await Assert.ThrowsAsync<RestoreInterruptedException>(() => restore);
+            Assert.Equal(origin.Name, interrupted.PartialResult.Source);
+            File.Delete(firstCopy);
+            var secondCopy = Path.Combine(source.Directory, "copy-2.rdb");
+            File.Copy(source.Path, secondCopy);
+
+            // Named by its temporary path, the new copy would be another source.
+            var refused = await Assert.ThrowsAsync<RedisRecoveryException>(() =>
+                RedisRestorer.RestoreAsync(new RestoreOptions(secondCopy, connection) { JournalPath = journal }));
+            Assert.Equal(RestoreErrorIds.JournalMismatch, refused.ErrorId);
+            var resumed = await RedisRestorer.RestoreAsync(new RestoreOptions(secondCopy, connection) { Origin = origin, JournalPath = journal });
+
+            _output.WriteLine(RestoreTestKit.Describe(resumed));
+            Assert.Equal(origin.Name, resumed.Source);
+            Assert.True(resumed.Completed);
+            Assert.True(resumed.ResumedFromOffset > 0);
+            Assert.True(resumed.Verified, resumed.VerificationDetail);
+            Assert.Equal(source.Digest, await RestoreTestKit.DigestAsync(target));
+        }
+
+        [Fact]
         public async Task Journal_OfAnotherSource_IsRefused()
         {
             using var first = await SnapshotAsync("SET a 1");
