@@ -144,6 +144,18 @@ namespace RedisRecovery.Tests.Restore
             Assert.Equal(-1, (await connection.ExecuteAsync("PEXPIRETIME", "forever")).Integer);
         }
 
+        /// <summary>Kills the restore's connection (like a network drop) once the target holds <paramref name="keys"/> keys.</summary>
+        private static async Task KillConnectionsOnceTargetHoldsAsync(RedisServerProcess target, Task restore, long keys)
+        {
+            await using var killer = await RestoreTestKit.ConnectAsync(target);
+            while ((await RestoreTestKit.KeyspaceAsync(target)).Values.Sum() < keys)
+            {
+                await Task.Delay(20);
+            }
+            Assert.False(restore.IsCompleted, "the throttled restore finished before it could be interrupted");
+            await killer.ExecuteAsync("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+        }
+
         [Fact]
         public async Task Journal_AfterTheConnectionIsKilledMidway_ResumesAndFinishes()
         {
@@ -159,15 +171,7 @@ namespace RedisRecovery.Tests.Restore
             };
 
             var restore = RedisRestorer.RestoreAsync(options);
-            await using (var killer = await RestoreTestKit.ConnectAsync(target))
-            {
-                while ((await RestoreTestKit.KeyspaceAsync(target)).Values.Sum() < keys / 2)
-                {
-                    await Task.Delay(20);
-                }
-                Assert.False(restore.IsCompleted, "the throttled restore finished before it could be interrupted");
-                await killer.ExecuteAsync("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
-            }
+            await KillConnectionsOnceTargetHoldsAsync(target, restore, keys / 2);
             var interrupted = await Assert.ThrowsAsync<RestoreInterruptedException>(() => restore);
             Assert.Contains("-Journal", interrupted.Message);
             Assert.InRange(interrupted.PartialResult.KeysRestored, 1, keys - 1);
@@ -208,15 +212,7 @@ namespace RedisRecovery.Tests.Restore
             var options = new RestoreOptions(temp.Path, RestoreTestKit.Options(temp.Path, target).Target) { JournalPath = journal, MaxOpsPerSecond = 4_000 };
 
             var restore = RedisRestorer.RestoreAsync(options);
-            await using (var killer = await RestoreTestKit.ConnectAsync(target))
-            {
-                while ((await RestoreTestKit.KeyspaceAsync(target)).Values.Sum() < commands / 4)
-                {
-                    await Task.Delay(20);
-                }
-                Assert.False(restore.IsCompleted, "the throttled restore finished before it could be interrupted");
-                await killer.ExecuteAsync("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
-            }
+            await KillConnectionsOnceTargetHoldsAsync(target, restore, commands / 4);
             await Assert.ThrowsAsync<RestoreInterruptedException>(() => restore);
             var resumed = await RedisRestorer.RestoreAsync(new RestoreOptions(temp.Path, options.Target) { JournalPath = journal });
 
@@ -244,15 +240,7 @@ namespace RedisRecovery.Tests.Restore
             var connection = RestoreTestKit.Options(source.Path, target).Target;
 
             var restore = RedisRestorer.RestoreAsync(new RestoreOptions(firstCopy, connection) { Origin = origin, JournalPath = journal, MaxOpsPerSecond = 4_000 });
-            await using (var killer = await RestoreTestKit.ConnectAsync(target))
-            {
-                while ((await RestoreTestKit.KeyspaceAsync(target)).Values.Sum() < keys / 2)
-                {
-                    await Task.Delay(20);
-                }
-                Assert.False(restore.IsCompleted, "the throttled restore finished before it could be interrupted");
-                await killer.ExecuteAsync("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
-            }
+            await KillConnectionsOnceTargetHoldsAsync(target, restore, keys / 2);
             var interrupted = await Assert.ThrowsAsync<RestoreInterruptedException>(() => restore);
             Assert.Equal(origin.Name, interrupted.PartialResult.Source);
             File.Delete(firstCopy);
