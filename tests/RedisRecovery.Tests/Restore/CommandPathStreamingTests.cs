@@ -10,6 +10,7 @@ using System.Threading.Tasks;
 using RedisRecovery.Rdb;
 using RedisRecovery.Resp;
 using RedisRecovery.Restore;
+using RedisRecovery.Tests.Aof;
 using RedisRecovery.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
@@ -51,123 +52,105 @@ namespace RedisRecovery.Tests.Restore
         public async Task LargeHashWithFieldExpiry_IntoRedis70_IsRebuiltWithBoundedMemory(int megabytes)
         {
             var fields = megabytes * 1024 * 1024 / FieldValueBytes;
-            var directory = RedisServerProcess.CreateTempDirectory();
-            try
+            using var temp = new TempDirectory(RedisServerProcess.CreateTempDirectory());
+            var directory = temp.Path;
+            var rdb = Path.Combine(directory, "hash.rdb");
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var keyExpiry = now + 86_400_000;
+            await WriteRdbAsync(rdb, new[]
             {
-                var rdb = Path.Combine(directory, "hash.rdb");
-                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                var keyExpiry = now + 86_400_000;
-                await WriteRdbAsync(rdb, new[]
-                {
-                    ("large", HashWithFieldExpiry(now, fields, corruptAt: null), (long?)keyExpiry),
-                    ("all-fields-expired", HashWithFieldExpiry(now, 10, corruptAt: null, allExpired: true), null),
-                });
-                await using var target = await RestoreTestKit.StartTargetAsync(_output);
-                var options = new RestoreOptions(rdb, RestoreTestKit.Options(rdb, target).Target) { LargeValueThreshold = Threshold };
+                ("large", HashWithFieldExpiry(now, fields, corruptAt: null), (long?)keyExpiry),
+                ("all-fields-expired", HashWithFieldExpiry(now, 10, corruptAt: null, allExpired: true), null),
+            });
+            await using var target = await RestoreTestKit.StartTargetAsync(_output);
+            var options = new RestoreOptions(rdb, RestoreTestKit.Options(rdb, target).Target) { LargeValueThreshold = Threshold };
 
-                var (result, heldBytes) = await MeasurePeakHeldBytesAsync(() => RedisRestorer.RestoreAsync(options));
+            var (result, heldBytes) = await MeasurePeakHeldBytesAsync(() => RedisRestorer.RestoreAsync(options));
 
-                _output.WriteLine($"{RestoreTestKit.Describe(result)}; {fields} fields; peak held {heldBytes} bytes");
-                Assert.True(result.Verified, RestoreTestKit.Describe(result));
-                Assert.Equal(1, result.KeysRestored);
-                Assert.Equal(1, result.KeysViaCommandsCount);
-                Assert.Equal(1, result.KeysSkipped.Expired);
-                Assert.Equal(0, result.KeysFailedCount);
-                await using var connection = await RestoreTestKit.ConnectAsync(target);
-                Assert.Equal(LiveFieldCount(fields), (await connection.ExecuteAsync("HLEN", "large")).Integer);
-                Assert.Equal(FieldValue(fields - 1), (await connection.ExecuteAsync("HGET", "large", FieldName(fields - 1))).Bytes);
-                Assert.Equal(FieldValue(0), (await connection.ExecuteAsync("HGET", "large", FieldName(0))).Bytes);
-                Assert.Equal(0, (await connection.ExecuteAsync("HEXISTS", "large", FieldName(3))).Integer);
-                Assert.InRange((await connection.ExecuteAsync("PEXPIRETIME", "large")).Integer, keyExpiry - 1, keyExpiry + 1);
-                Assert.Equal(0, (await connection.ExecuteAsync("EXISTS", "all-fields-expired")).Integer);
-                // What is held is a few batches of elements (the one being filled, the one held back, the one being
-                // written) and pooled buffers, whatever the value's size; holding the value and its decoded fields
-                // took several times its size.
-                Assert.True(heldBytes < HeldBytesBound, $"the command path held {heldBytes} bytes for a {megabytes} MiB value");
-            }
-            finally
-            {
-                Directory.Delete(directory, recursive: true);
-            }
+            _output.WriteLine($"{RestoreTestKit.Describe(result)}; {fields} fields; peak held {heldBytes} bytes");
+            Assert.True(result.Verified, RestoreTestKit.Describe(result));
+            Assert.Equal(1, result.KeysRestored);
+            Assert.Equal(1, result.KeysViaCommandsCount);
+            Assert.Equal(1, result.KeysSkipped.Expired);
+            Assert.Equal(0, result.KeysFailedCount);
+            await using var connection = await RestoreTestKit.ConnectAsync(target);
+            Assert.Equal(LiveFieldCount(fields), (await connection.ExecuteAsync("HLEN", "large")).Integer);
+            Assert.Equal(FieldValue(fields - 1), (await connection.ExecuteAsync("HGET", "large", FieldName(fields - 1))).Bytes);
+            Assert.Equal(FieldValue(0), (await connection.ExecuteAsync("HGET", "large", FieldName(0))).Bytes);
+            Assert.Equal(0, (await connection.ExecuteAsync("HEXISTS", "large", FieldName(3))).Integer);
+            Assert.InRange((await connection.ExecuteAsync("PEXPIRETIME", "large")).Integer, keyExpiry - 1, keyExpiry + 1);
+            Assert.Equal(0, (await connection.ExecuteAsync("EXISTS", "all-fields-expired")).Integer);
+            // What is held is a few batches of elements (the one being filled, the one held back, the one being
+            // written) and pooled buffers, whatever the value's size; holding the value and its decoded fields
+            // took several times its size.
+            Assert.True(heldBytes < HeldBytesBound, $"the command path held {heldBytes} bytes for a {megabytes} MiB value");
         }
 
         [Fact]
         public async Task ValueDamagedMidway_FailsItsKey_DeletesWhatWasWritten_AndTheRestIsRestored()
         {
-            var directory = RedisServerProcess.CreateTempDirectory();
-            try
+            using var temp = new TempDirectory(RedisServerProcess.CreateTempDirectory());
+            var directory = temp.Path;
+            var rdb = Path.Combine(directory, "damaged.rdb");
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            await WriteRdbAsync(rdb, new[]
             {
-                var rdb = Path.Combine(directory, "damaged.rdb");
-                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                await WriteRdbAsync(rdb, new[]
-                {
-                    ("damaged", HashWithFieldExpiry(now, 4000, corruptAt: 3000), (long?)null),
-                    ("intact", HashWithFieldExpiry(now, 100, corruptAt: null), null),
-                });
-                await using var target = await RestoreTestKit.StartTargetAsync(_output);
-                await using var monitor = await RestoreTestKit.ConnectAsync(target);
-                var options = new RestoreOptions(rdb, RestoreTestKit.Options(rdb, target).Target) { LargeValueThreshold = Threshold };
+                ("damaged", HashWithFieldExpiry(now, 4000, corruptAt: 3000), (long?)null),
+                ("intact", HashWithFieldExpiry(now, 100, corruptAt: null), null),
+            });
+            await using var target = await RestoreTestKit.StartTargetAsync(_output);
+            await using var monitor = await RestoreTestKit.ConnectAsync(target);
+            var options = new RestoreOptions(rdb, RestoreTestKit.Options(rdb, target).Target) { LargeValueThreshold = Threshold };
 
-                var result = await RedisRestorer.RestoreAsync(options);
+            var result = await RedisRestorer.RestoreAsync(options);
 
-                _output.WriteLine(RestoreTestKit.Describe(result));
-                var failure = Assert.Single(result.KeysFailed);
-                Assert.Equal("damaged", failure.Key);
-                Assert.Contains("LZF", failure.Reason);
-                Assert.Contains($"{rdb}", failure.Reason);
-                Assert.Equal(1, result.KeysRestored);
-                Assert.Equal(0, (await monitor.ExecuteAsync("EXISTS", "damaged")).Integer);
-                Assert.Equal(LiveFieldCount(100), (await monitor.ExecuteAsync("HLEN", "intact")).Integer);
-                // The fields before the damage did reach the target (and were deleted): the value was streamed, not held.
-                var info = (await monitor.ExecuteAsync("INFO", "commandstats")).AsString()!;
-                var hsetCalls = int.Parse(Regex.Match(info, @"cmdstat_hset:calls=(\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
-                Assert.True(hsetCalls > 2, $"{hsetCalls} HSET calls: the intact hash takes one, the damaged one's first batches the others");
-                Assert.Contains("cmdstat_del:calls=1,", info);
-            }
-            finally
-            {
-                Directory.Delete(directory, recursive: true);
-            }
+            _output.WriteLine(RestoreTestKit.Describe(result));
+            var failure = Assert.Single(result.KeysFailed);
+            Assert.Equal("damaged", failure.Key);
+            Assert.Contains("LZF", failure.Reason);
+            Assert.Contains($"{rdb}", failure.Reason);
+            Assert.Equal(1, result.KeysRestored);
+            Assert.Equal(0, (await monitor.ExecuteAsync("EXISTS", "damaged")).Integer);
+            Assert.Equal(LiveFieldCount(100), (await monitor.ExecuteAsync("HLEN", "intact")).Integer);
+            // The fields before the damage did reach the target (and were deleted): the value was streamed, not held.
+            var info = (await monitor.ExecuteAsync("INFO", "commandstats")).AsString()!;
+            var hsetCalls = int.Parse(Regex.Match(info, @"cmdstat_hset:calls=(\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+            Assert.True(hsetCalls > 2, $"{hsetCalls} HSET calls: the intact hash takes one, the damaged one's first batches the others");
+            Assert.Contains("cmdstat_del:calls=1,", info);
         }
 
         [Fact]
         public async Task LargePayloadTheTargetRefuses_IsRebuiltWithCommandsFromItsSpilledCopy()
         {
-            var directory = RedisServerProcess.CreateTempDirectory();
-            try
+            using var temp = new TempDirectory(RedisServerProcess.CreateTempDirectory());
+            var directory = temp.Path;
+            // A listpack hash with a repeated field: valid RDB 10 that a server sanitizing payloads refuses
+            // ("Bad data format"); with commands, the later value of the field wins, as HSET makes it.
+            var rdb = Path.Combine(directory, "duplicate-field.rdb");
+            const int pairs = 1000;
+            await using (var file = File.Create(rdb))
+            await using (var writer = new RdbWriter(file, new RdbWriterOptions { Version = 10 }))
             {
-                // A listpack hash with a repeated field: valid RDB 10 that a server sanitizing payloads refuses
-                // ("Bad data format"); with commands, the later value of the field wins, as HSET makes it.
-                var rdb = Path.Combine(directory, "duplicate-field.rdb");
-                const int pairs = 1000;
-                await using (var file = File.Create(rdb))
-                await using (var writer = new RdbWriter(file, new RdbWriterOptions { Version = 10 }))
-                {
-                    await writer.WriteHeaderAsync();
-                    using var value = new MemoryStream();
-                    WriteString(value, HashListpack(pairs, duplicateAt: 500));
-                    await writer.WriteEntryAsync(0, Encoding.UTF8.GetBytes("refused"), RdbFormat.TypeHashListpack, value.ToArray());
-                    await writer.CompleteAsync();
-                }
-                await using var target = await RestoreTestKit.StartTargetAsync(_output, null, null, "sanitize-dump-payload yes");
-                var options = new RestoreOptions(rdb, RestoreTestKit.Options(rdb, target).Target) { LargeValueThreshold = Threshold };
-
-                var result = await RedisRestorer.RestoreAsync(options);
-
-                _output.WriteLine(RestoreTestKit.Describe(result));
-                Assert.Equal(0, result.KeysFailedCount);
-                Assert.Equal(1, result.KeysRestored);
-                Assert.Equal(1, result.KeysViaCommandsCount);
-                await using var connection = await RestoreTestKit.ConnectAsync(target);
-                Assert.Equal(pairs - 1, (await connection.ExecuteAsync("HLEN", "refused")).Integer);
-                Assert.Equal(ListpackText(500, 'v'), (await connection.ExecuteAsync("HGET", "refused", ListpackText(499, 'f'))).Bytes);
-                Assert.Equal(ListpackText(pairs - 1, 'v'), (await connection.ExecuteAsync("HGET", "refused", ListpackText(pairs - 1, 'f'))).Bytes);
-                Assert.Empty(Directory.GetFiles(Path.GetTempPath(), "redisrecovery-restore-*.payload"));
+                await writer.WriteHeaderAsync();
+                using var value = new MemoryStream();
+                WriteString(value, HashListpack(pairs, duplicateAt: 500));
+                await writer.WriteEntryAsync(0, Encoding.UTF8.GetBytes("refused"), RdbFormat.TypeHashListpack, value.ToArray());
+                await writer.CompleteAsync();
             }
-            finally
-            {
-                Directory.Delete(directory, recursive: true);
-            }
+            await using var target = await RestoreTestKit.StartTargetAsync(_output, null, null, "sanitize-dump-payload yes");
+            var options = new RestoreOptions(rdb, RestoreTestKit.Options(rdb, target).Target) { LargeValueThreshold = Threshold };
+
+            var result = await RedisRestorer.RestoreAsync(options);
+
+            _output.WriteLine(RestoreTestKit.Describe(result));
+            Assert.Equal(0, result.KeysFailedCount);
+            Assert.Equal(1, result.KeysRestored);
+            Assert.Equal(1, result.KeysViaCommandsCount);
+            await using var connection = await RestoreTestKit.ConnectAsync(target);
+            Assert.Equal(pairs - 1, (await connection.ExecuteAsync("HLEN", "refused")).Integer);
+            Assert.Equal(ListpackText(500, 'v'), (await connection.ExecuteAsync("HGET", "refused", ListpackText(499, 'f'))).Bytes);
+            Assert.Equal(ListpackText(pairs - 1, 'v'), (await connection.ExecuteAsync("HGET", "refused", ListpackText(pairs - 1, 'f'))).Bytes);
+            Assert.Empty(Directory.GetFiles(Path.GetTempPath(), "redisrecovery-restore-*.payload"));
         }
 
         /// <summary>Every key of every file Redis 7.0 loads, rebuilt only with the commands the writer makes from

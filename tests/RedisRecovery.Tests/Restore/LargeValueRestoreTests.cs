@@ -4,6 +4,7 @@ using System.Linq;
 using System.Threading.Tasks;
 using RedisRecovery.Resp;
 using RedisRecovery.Restore;
+using RedisRecovery.Tests.Aof;
 using RedisRecovery.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
@@ -31,57 +32,45 @@ namespace RedisRecovery.Tests.Restore
         [Fact]
         public async Task ValuesAboveTheThreshold_AreStreamed_NotHeld_AndTheTargetGetsTheSourcesDigest()
         {
-            var directory = RedisServerProcess.CreateTempDirectory();
-            try
-            {
-                var (rdb, digest) = await CreateSourceAsync(directory);
-                await using var target = await RestoreTestKit.StartTargetAsync(_output);
-                var options = new RestoreOptions(rdb, RestoreTestKit.Options(rdb, target).Target) { LargeValueThreshold = Threshold };
+            using var temp = new TempDirectory(RedisServerProcess.CreateTempDirectory());
+            var directory = temp.Path;
+            var (rdb, digest) = await CreateSourceAsync(directory);
+            await using var target = await RestoreTestKit.StartTargetAsync(_output);
+            var options = new RestoreOptions(rdb, RestoreTestKit.Options(rdb, target).Target) { LargeValueThreshold = Threshold };
 
-                var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-                var result = await RedisRestorer.RestoreAsync(options);
-                var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            var result = await RedisRestorer.RestoreAsync(options);
+            var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
 
-                _output.WriteLine($"{RestoreTestKit.Describe(result)}; allocated {allocated} bytes");
-                Assert.True(result.Verified, RestoreTestKit.Describe(result));
-                Assert.Equal(4, result.KeysRestored);
-                Assert.Equal(digest, result.TargetDigest);
-                // Holding the 24 MiB string alone would allocate at least its size (more while a buffer grows towards it).
-                Assert.True(allocated < LargeStringBytes / 3, $"the restore allocated {allocated} bytes for a {LargeStringBytes}-byte value");
-                Assert.Empty(Directory.GetFiles(Path.GetTempPath(), "redisrecovery-restore-*.payload"));
-            }
-            finally
-            {
-                Directory.Delete(directory, recursive: true);
-            }
+            _output.WriteLine($"{RestoreTestKit.Describe(result)}; allocated {allocated} bytes");
+            Assert.True(result.Verified, RestoreTestKit.Describe(result));
+            Assert.Equal(4, result.KeysRestored);
+            Assert.Equal(digest, result.TargetDigest);
+            // Holding the 24 MiB string alone would allocate at least its size (more while a buffer grows towards it).
+            Assert.True(allocated < LargeStringBytes / 3, $"the restore allocated {allocated} bytes for a {LargeStringBytes}-byte value");
+            Assert.Empty(Directory.GetFiles(Path.GetTempPath(), "redisrecovery-restore-*.payload"));
         }
 
         [Fact]
         public async Task SkipDigest_VerifiesByKeyCountsOnly_AndTheDigestTimeIsReportedApart()
         {
-            var directory = RedisServerProcess.CreateTempDirectory();
-            try
-            {
-                var (rdb, digest) = await CreateSourceAsync(directory);
-                await using var skipping = await RestoreTestKit.StartTargetAsync(_output);
-                await using var digesting = await RestoreTestKit.StartTargetAsync(_output);
+            using var temp = new TempDirectory(RedisServerProcess.CreateTempDirectory());
+            var directory = temp.Path;
+            var (rdb, digest) = await CreateSourceAsync(directory);
+            await using var skipping = await RestoreTestKit.StartTargetAsync(_output);
+            await using var digesting = await RestoreTestKit.StartTargetAsync(_output);
 
-                var skipped = await RedisRestorer.RestoreAsync(new RestoreOptions(rdb, RestoreTestKit.Options(rdb, skipping).Target) { SkipDigest = true });
-                var digested = await RedisRestorer.RestoreAsync(RestoreTestKit.Options(rdb, digesting));
+            var skipped = await RedisRestorer.RestoreAsync(new RestoreOptions(rdb, RestoreTestKit.Options(rdb, skipping).Target) { SkipDigest = true });
+            var digested = await RedisRestorer.RestoreAsync(RestoreTestKit.Options(rdb, digesting));
 
-                Assert.True(skipped.Verified, RestoreTestKit.Describe(skipped));
-                Assert.Null(skipped.TargetDigest);
-                Assert.Equal(TimeSpan.Zero, skipped.DigestDuration);
-                Assert.Contains("DEBUG DIGEST skipped", skipped.VerificationDetail);
-                Assert.Equal(digest, await RestoreTestKit.DigestAsync(skipping));
-                Assert.Equal(digest, digested.TargetDigest);
-                Assert.True(digested.DigestDuration > TimeSpan.Zero);
-                Assert.True(digested.DigestDuration <= digested.VerificationDuration);
-            }
-            finally
-            {
-                Directory.Delete(directory, recursive: true);
-            }
+            Assert.True(skipped.Verified, RestoreTestKit.Describe(skipped));
+            Assert.Null(skipped.TargetDigest);
+            Assert.Equal(TimeSpan.Zero, skipped.DigestDuration);
+            Assert.Contains("DEBUG DIGEST skipped", skipped.VerificationDetail);
+            Assert.Equal(digest, await RestoreTestKit.DigestAsync(skipping));
+            Assert.Equal(digest, digested.TargetDigest);
+            Assert.True(digested.DigestDuration > TimeSpan.Zero);
+            Assert.True(digested.DigestDuration <= digested.VerificationDuration);
         }
 
         /// <summary>An RDB (uncompressed, so sizes are what they seem) with a large string, a large list, a large hash, and a small key.</summary>

@@ -12,7 +12,7 @@ using Amazon.S3.Model;
 
 namespace RedisRecovery.Storage.S3
 {
-    /// <summary>What a download must match; any null member is not checked.</summary>
+    /// <summary>What a download must match: its length and ETag always, each checksum only when it is known (not null).</summary>
     internal sealed class DownloadExpectations
     {
         public DownloadExpectations(long length, string etag)
